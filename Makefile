@@ -1,0 +1,42 @@
+# Thin entry points; the logic lives in scripts/ and in the crates.
+# Heavy builds are cached outside the checkout so a fresh clone reuses them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/dynagate/target
+CARGO ?= cargo
+
+.PHONY: all envoy build modules run test lint unit e2e bench fmt
+
+all: build
+
+envoy:
+	@./scripts/install-envoy.sh >/dev/null
+
+build:
+	$(CARGO) build --workspace
+
+# libdynagate.so plus the test-only probe module the e2e tests load.
+modules:
+	$(CARGO) build -p dynagate-module -p dynagate-e2e-probe
+
+run: envoy
+	./scripts/run.sh
+
+# The one test command (README, .ci/run): installs what is missing, lints, unit tests, e2e tests.
+test: envoy lint modules
+	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --doc
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude dynagate-e2e
+
+e2e: envoy modules
+	$(CARGO) test -p dynagate-e2e
+
+bench:
+	$(CARGO) bench --workspace
+
+fmt:
+	$(CARGO) fmt --all

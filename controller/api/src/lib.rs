@@ -1,0 +1,1 @@
+//! Kubernetes resource types: kgateway-compatible CRDs and the Gateway API types we read

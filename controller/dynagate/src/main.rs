@@ -1,0 +1,3 @@
+//! The dynagate controller binary.
+
+fn main() {}

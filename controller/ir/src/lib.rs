@@ -1,0 +1,1 @@
+//! Pure translation: resources -> IR -> xDS resources and status; no kube, no tonic server

@@ -1,0 +1,1 @@
+//! ADS server (tonic): per-node snapshots, ACK/NACK tracking

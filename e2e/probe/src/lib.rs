@@ -1,0 +1,1 @@
+//! Test-only dynamic module exercising the SDK surface in e2e tests; never shipped

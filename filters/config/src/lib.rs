@@ -1,0 +1,1 @@
+//! The JSON config contract of every dynagate filter, shared by filters and controller

@@ -1,0 +1,1 @@
+//! libdynagate.so: the cdylib Envoy loads; registration of filters and loggers by name

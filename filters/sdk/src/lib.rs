@@ -1,0 +1,1 @@
+//! Safe layer over the Envoy dynamic-module ABI: filter and logger traits, host trait, panic guard

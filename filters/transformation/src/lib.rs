@@ -1,0 +1,1 @@
+//! kgateway-compatible transformation filter: MiniJinja templates over headers and bodies
