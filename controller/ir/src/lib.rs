@@ -1,1 +1,11 @@
-//! Pure translation: resources -> IR -> xDS resources and status; no kube, no tonic server
+//! Pure translation: Kubernetes-style resources -> IR -> xDS resources and status.
+//!
+//! No kube client, no tonic server, no I/O: everything here is a function of its input, so it is
+//! golden-tested and the directory source and the Kubernetes source share it unchanged.
+//!
+//! The contract with the rest of the controller (keep these names stable):
+//! - [`Resources`]: every object the controller knows, as typed values from `dynagate-api`.
+//! - [`translate`]: `&Resources -> Translation`.
+//! - [`Translation::proxies`]: one [`ProxyConfig`] per Gateway of our class, keyed by [`GatewayKey`]; this is
+//!   what the xDS server serves to the Envoy whose bootstrap names that Gateway.
+//! - [`Translation::status`]: the conditions each object would carry (Gateway API and policy ancestor status).
