@@ -1,1 +1,15 @@
-//! libdynagate.so: the cdylib Envoy loads; registration of filters and loggers by name
+//! libdynagate.so: the cdylib Envoy loads; registration of filters and loggers by name.
+//!
+//! No logic lives here. Each filter crate exposes a factory; this file maps the names used in
+//! Envoy config (`filter_name`, `per_route_config_name`, `logger_name`) to those factories.
+//! A name that is not registered is rejected at config load with a log line listing the
+//! registered names.
+
+use dynagate_sdk::Registry;
+
+/// Every filter and logger `libdynagate.so` provides.
+fn registry() -> Registry {
+    Registry::new()
+}
+
+dynagate_sdk::declare_module!(registry);
