@@ -1,3 +1,7 @@
-//! The dynagate controller binary.
+//! The `dynagate` binary: parse the command line, hand it to the library.
 
-fn main() {}
+use clap::Parser as _;
+
+fn main() -> std::process::ExitCode {
+    dynagate_controller::execute(dynagate_controller::Cli::parse())
+}

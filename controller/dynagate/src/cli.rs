@@ -1,0 +1,132 @@
+//! The command line: `dynagate run | bootstrap | validate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use dynagate_ir::GatewayKey;
+
+use crate::bootstrap::{BootstrapParams, DEFAULT_ENVOY_ADMIN_PORT, XdsAddress};
+
+/// dynagate: a Gateway API controller serving xDS to stock Envoy with the libdynagate.so filters.
+#[derive(Debug, Parser)]
+#[command(name = "dynagate", version, about)]
+pub struct Cli {
+    /// Log filter (`info`, `debug`, `dynagate_xds=debug,info`, ...).
+    #[arg(long, global = true, env = "DYNAGATE_LOG", default_value = "info")]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve ADS from a directory of manifests, reloading on every change.
+    Run(RunArgs),
+    /// Print the Envoy bootstrap (YAML) that connects one Envoy to one Gateway.
+    Bootstrap(BootstrapArgs),
+    /// Check a directory of manifests offline; exits non-zero on any error.
+    Validate(ValidateArgs),
+}
+
+/// `dynagate run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Directory of Kubernetes-style manifests (`*.yaml`, `*.yml`, multi-document, searched recursively).
+    #[arg(long)]
+    pub manifests: PathBuf,
+    /// Where to serve ADS (gRPC); port 0 picks a free one (printed on the `dynagate ready:` line).
+    #[arg(long, default_value = "127.0.0.1:18000")]
+    pub xds_addr: String,
+    /// Where to serve /healthz, /metrics and /status.
+    #[arg(long, default_value = "127.0.0.1:19000")]
+    pub admin_addr: String,
+}
+
+/// `dynagate bootstrap`.
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// The Gateway this Envoy serves, as NAMESPACE/NAME.
+    #[arg(long)]
+    pub gateway: GatewayKey,
+    /// Where Envoy reaches the controller's ADS server.
+    #[arg(long)]
+    pub xds_addr: XdsAddress,
+    /// Directory holding libdynagate.so (Envoy reads it from ENVOY_DYNAMIC_MODULES_SEARCH_PATH).
+    #[arg(long)]
+    pub module_dir: Option<PathBuf>,
+    /// Envoy admin port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = DEFAULT_ENVOY_ADMIN_PORT)]
+    pub admin_port: u16,
+    /// Envoy node.id (default: the Gateway's NAMESPACE/NAME).
+    #[arg(long)]
+    pub node_id: Option<String>,
+}
+
+/// `dynagate validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Directory of manifests.
+    pub dir: PathBuf,
+}
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Run(args) => {
+            init_logging(&cli.log);
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(err) => return fail(&anyhow::Error::from(err)),
+            };
+            match runtime.block_on(crate::run::run(
+                &args.manifests,
+                &args.xds_addr,
+                &args.admin_addr,
+            )) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(&err),
+            }
+        }
+        Command::Bootstrap(args) => {
+            let params = BootstrapParams {
+                module_dir: args.module_dir,
+                admin_port: args.admin_port,
+                node_id: args.node_id,
+                ..BootstrapParams::new(args.gateway, args.xds_addr)
+            };
+            match params.render_yaml() {
+                Ok(yaml) => {
+                    print!("{yaml}");
+                    ExitCode::SUCCESS
+                }
+                Err(err) => fail(&anyhow::Error::from(err)),
+            }
+        }
+        Command::Validate(args) => {
+            match crate::validate::validate(&args.dir, &mut std::io::stdout().lock()) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(err) => fail(&anyhow::Error::from(err)),
+            }
+        }
+    }
+}
+
+fn fail(err: &anyhow::Error) -> ExitCode {
+    eprintln!("dynagate: {err:#}");
+    ExitCode::FAILURE
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|err| {
+        eprintln!("dynagate: bad --log filter {filter:?} ({err}); using info");
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
