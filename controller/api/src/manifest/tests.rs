@@ -161,3 +161,13 @@ fn documents_split_on_markers_only() {
         ]
     );
 }
+
+#[test]
+fn unknown_top_level_policy_field_is_an_error_not_dropped() {
+    let parsed = parse(
+        "apiVersion: gateway.kgateway.dev/v1alpha1\nkind: TrafficPolicy\nmetadata: {name: tp}\nspec:\n  targetRefs: [{group: gateway.networking.k8s.io, kind: Gateway, name: gw}]\n  rateLimitt: {local: {}}\n",
+    );
+    assert!(parsed.objects.is_empty());
+    assert_eq!(parsed.errors.len(), 1);
+    assert_eq!(parsed.errors[0].field, "spec.rateLimitt");
+}
