@@ -12,7 +12,7 @@ pub mod settings;
 
 use dynagate_sdk::Registry;
 
-/// Name of the probe HTTP filter (`filter_name` / `per_route_config_name`).
+/// Name of the probe HTTP filter (`filter_name`, in the listener filter and per route).
 pub const PROBE_FILTER: &str = "probe";
 /// Name of the probe access logger (`logger_name`).
 pub const PROBE_LOGGER: &str = "probe_log";

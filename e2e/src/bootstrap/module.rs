@@ -141,15 +141,12 @@ impl ModuleFilter {
     }
 
     /// The `DynamicModuleFilterPerRoute` for this filter (the value under its name in `typed_per_filter_config`).
-    pub(crate) fn per_route_json(
-        &self,
-        per_route_config_name: &str,
-        config: &ModuleConfig,
-    ) -> Value {
+    /// The name goes in `filter_name`: Envoy 1.40 reads it and deprecates `per_route_config_name`.
+    pub(crate) fn per_route_json(&self, filter_name: &str, config: &ModuleConfig) -> Value {
         json!({
             "@type": MODULE_PER_ROUTE_TYPE,
             "dynamic_module_config": self.module.to_json(),
-            "per_route_config_name": per_route_config_name,
+            "filter_name": filter_name,
             "filter_config": config.to_json(),
         })
     }

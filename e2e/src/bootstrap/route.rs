@@ -77,15 +77,15 @@ impl Route {
         self
     }
 
-    /// Per-route config for one of our filters: `DynamicModuleFilterPerRoute` under the filter's name, read by
-    /// the module's `per_route_config_new(per_route_config_name, config)`.
+    /// Per-route config for one of our filters: `DynamicModuleFilterPerRoute` under the filter's HCM name,
+    /// read by the module's `per_route_config_new(filter_name, config)`.
     pub fn module_config(
         self,
         filter: &ModuleFilter,
-        per_route_config_name: &str,
+        filter_name: &str,
         config: impl Into<ModuleConfig>,
     ) -> Self {
-        let typed = filter.per_route_json(per_route_config_name, &config.into());
+        let typed = filter.per_route_json(filter_name, &config.into());
         let mut route = self.filter_config(filter.name(), typed);
         route.modules.push(filter.module().clone());
         route

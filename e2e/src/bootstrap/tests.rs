@@ -70,7 +70,11 @@ fn per_route_config_is_keyed_by_the_filters_chain_name_and_names_its_module() {
     let per_filter = &hcm(&bootstrap, 0)["route_config"]["virtual_hosts"][0]["routes"][0]["typed_per_filter_config"];
     let entry = &per_filter["tx"];
     assert_eq!(entry["dynamic_module_config"]["name"], "dynagate");
-    assert_eq!(entry["per_route_config_name"], "override");
+    assert_eq!(entry["filter_name"], "override");
+    assert!(
+        entry.get("per_route_config_name").is_none(),
+        "deprecated in Envoy 1.40"
+    );
     assert_eq!(entry["filter_config"]["value"], "raw");
 }
 
