@@ -126,20 +126,17 @@ fn transformation_config(policy: &TransformationPolicy) -> Result<Any, Vec<Strin
             .map(|e| format!("transformation.{e}"))
             .collect::<Vec<_>>()
     })?;
-    #[allow(
-        deprecated,
-        reason = "Envoy 1.40 reads per_route_config_name; newer Envoys prefer filter_name, so set both"
-    )]
+    // `filter_name` names the per-route config in Envoy 1.40; `per_route_config_name` is deprecated there.
     let per_route = DynamicModuleFilterPerRoute {
         dynamic_module_config: Some(DynamicModuleConfig {
             name: DYNAMIC_MODULE_NAME.to_owned(),
             ..DynamicModuleConfig::default()
         }),
-        per_route_config_name: TRANSFORMATION_FILTER.to_owned(),
         filter_name: TRANSFORMATION_FILTER.to_owned(),
         filter_config: Some(pack(&StringValue {
             value: policy.to_json(),
         })),
+        ..DynamicModuleFilterPerRoute::default()
     };
     Ok(enabling(pack(&per_route)))
 }
