@@ -1,0 +1,163 @@
+//! The per-request check: clock read + policy decision (+ key lookup for keyed descriptors), on one
+//! and two threads sharing the buckets, against governor's direct limiter for scale.
+//!
+//! `cargo bench -p dynagate-ratelimit --bench check`. With two threads every thread runs the
+//! reported number of checks at the same time, so the time shown is the latency of one check
+//! under contention.
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark whose setup is broken should stop loudly"
+)]
+
+use core::num::NonZeroU32;
+use core::time::Duration;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use dynagate_config::rate_limit::RateLimitFilterConfig;
+use dynagate_ratelimit::{
+    BucketRegistry, Clock, MonotonicClock, PercentDice, RateLimitPolicy, RequestFacts, ThreadDice,
+};
+use std::hint::black_box;
+use std::sync::{Arc, Barrier};
+use std::time::Instant;
+
+/// A request carrying one `x-user` value.
+struct Request<'a>(&'a [u8]);
+
+impl RequestFacts for Request<'_> {
+    fn header(&self, _name: &str) -> Option<&[u8]> {
+        Some(self.0)
+    }
+    fn path(&self) -> Option<&[u8]> {
+        None
+    }
+    fn remote_address(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// Generous limits: most checks are admitted, so the compare-and-swap path is what is measured.
+fn policy(local: &str) -> RateLimitPolicy {
+    let json = format!(r#"{{"attachment": "bench", "local": {local}}}"#);
+    let config = RateLimitFilterConfig::from_json(&json).unwrap();
+    RateLimitPolicy::compile(&config, &BucketRegistry::default()).unwrap()
+}
+
+fn single_key() -> RateLimitPolicy {
+    policy(
+        r#"{"tokenBucket": {"maxTokens": 2000000000, "tokensPerFill": 2000000000, "fillInterval": "50ms"}}"#,
+    )
+}
+
+fn per_user() -> RateLimitPolicy {
+    policy(
+        r#"{"descriptors": [{"entries": [{"type": "Header", "header": "x-user"}],
+            "tokenBucket": {"maxTokens": 2000000000, "tokensPerFill": 2000000000, "fillInterval": "50ms"}}]}"#,
+    )
+}
+
+fn keys(count: usize) -> Arc<Vec<Vec<u8>>> {
+    Arc::new(
+        (0..count)
+            .map(|i| format!("user-{i:05}").into_bytes())
+            .collect(),
+    )
+}
+
+/// Runs `iters` checks on each of `threads` threads at once; returns the wall time.
+fn run(threads: usize, iters: u64, check: Arc<dyn Fn(u64) + Send + Sync>) -> Duration {
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let workers: Vec<_> = (0..threads)
+        .map(|thread| {
+            let (barrier, check) = (Arc::clone(&barrier), Arc::clone(&check));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let offset = thread as u64 * 7_919;
+                for i in 0..iters {
+                    check(i + offset);
+                }
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    start.elapsed()
+}
+
+fn policy_check(c: &mut Criterion) {
+    let mut group = c.benchmark_group("check");
+    group
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20);
+    for threads in [1, 2] {
+        let policy = Arc::new(single_key());
+        group.bench_with_input(
+            BenchmarkId::new("single_key", threads),
+            &threads,
+            |b, &threads| {
+                let policy = Arc::clone(&policy);
+                let check: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |_| {
+                    let now = MonotonicClock.now();
+                    black_box(policy.check(&Request(b"-"), now, &mut ThreadDice));
+                });
+                b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
+            },
+        );
+        for count in [1, 10_000] {
+            let policy = Arc::new(per_user());
+            let keys = keys(count);
+            let name = format!("keyed_{count}_keys");
+            group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
+                let (policy, keys) = (Arc::clone(&policy), Arc::clone(&keys));
+                let check: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |i| {
+                    let key = &keys[(i as usize) % keys.len()];
+                    let now = MonotonicClock.now();
+                    black_box(policy.check(&Request(key), now, &mut ThreadDice));
+                });
+                b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
+            });
+        }
+        let quota = governor::Quota::with_period(Duration::from_nanos(1))
+            .unwrap()
+            .allow_burst(NonZeroU32::new(2_000_000_000).unwrap());
+        let limiter = Arc::new(governor::RateLimiter::direct(quota));
+        group.bench_with_input(
+            BenchmarkId::new("governor_direct", threads),
+            &threads,
+            |b, &threads| {
+                let limiter = Arc::clone(&limiter);
+                let check: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |_| {
+                    black_box(limiter.check().is_ok());
+                });
+                b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
+            },
+        );
+    }
+    group.finish();
+}
+
+fn pieces(c: &mut Criterion) {
+    let mut group = c.benchmark_group("pieces");
+    group
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1))
+        .sample_size(20);
+    group.bench_function("monotonic_clock_now", |b| {
+        b.iter(|| black_box(MonotonicClock.now()))
+    });
+    group.bench_function("thread_dice_roll", |b| {
+        b.iter(|| black_box(ThreadDice.roll()))
+    });
+    let quanta = governor::clock::QuantaClock::default();
+    group.bench_function("quanta_clock_now", |b| {
+        b.iter(|| black_box(governor::clock::Clock::now(&quanta)))
+    });
+    group.bench_function("std_instant_now", |b| b.iter(|| black_box(Instant::now())));
+    group.finish();
+}
+
+criterion_group!(benches, policy_check, pieces);
+criterion_main!(benches);
