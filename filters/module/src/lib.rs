@@ -10,6 +10,14 @@ use dynagate_sdk::Registry;
 /// Every filter and logger `libdynagate.so` provides.
 fn registry() -> Registry {
     Registry::new()
+        .http_filter(
+            dynagate_transformation::FILTER_NAME,
+            dynagate_transformation::TransformationFactory,
+        )
+        .http_filter(
+            dynagate_ratelimit::FILTER_NAME,
+            dynagate_ratelimit::RateLimitFactory::new(),
+        )
 }
 
 dynagate_sdk::declare_module!(registry);
