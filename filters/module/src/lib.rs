@@ -18,6 +18,10 @@ fn registry() -> Registry {
             dynagate_ratelimit::FILTER_NAME,
             dynagate_ratelimit::RateLimitFactory::new(),
         )
+        .access_logger(
+            dynagate_accesslog::LOGGER_NAME,
+            dynagate_accesslog::AccessLogFactory::default(),
+        )
 }
 
 dynagate_sdk::declare_module!(registry);
