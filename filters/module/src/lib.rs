@@ -18,6 +18,10 @@ fn registry() -> Registry {
             dynagate_ratelimit::FILTER_NAME,
             dynagate_ratelimit::RateLimitFactory::new(),
         )
+        .http_filter(
+            dynagate_aws_lambda::FILTER_NAME,
+            dynagate_aws_lambda::AwsLambdaFactory::default(),
+        )
         .access_logger(
             dynagate_accesslog::LOGGER_NAME,
             dynagate_accesslog::AccessLogFactory::default(),
