@@ -24,6 +24,6 @@ pub use status::{
     RouteGroupKind, RouteParentStatus, StatusReport,
 };
 pub use translate::{
-    DYNAMIC_MODULE_NAME, TRANSFORMATION_FILTER, TRANSFORMATION_HTTP_FILTER_NAME, Translation,
-    translate,
+    DYNAMIC_MODULE_NAME, RATE_LIMIT_FILTER, RATE_LIMIT_HTTP_FILTER_NAME, TRANSFORMATION_FILTER,
+    TRANSFORMATION_HTTP_FILTER_NAME, Translation, translate,
 };

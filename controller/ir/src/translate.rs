@@ -34,6 +34,10 @@ pub const DYNAMIC_MODULE_NAME: &str = "dynagate";
 pub const TRANSFORMATION_FILTER: &str = "transformation";
 /// Name of the transformation HTTP filter in the HCM (the key of its per-route configs).
 pub const TRANSFORMATION_HTTP_FILTER_NAME: &str = "dynagate.transformation";
+/// The module's filter that runs TrafficPolicy `rateLimit.local`.
+pub const RATE_LIMIT_FILTER: &str = "rate_limit";
+/// Name of the rate limit HTTP filter in the HCM (the key of its per-route configs).
+pub const RATE_LIMIT_HTTP_FILTER_NAME: &str = "dynagate.rate_limit";
 
 /// Result of one translation.
 #[derive(Clone, Debug, Default, PartialEq)]

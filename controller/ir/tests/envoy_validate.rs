@@ -12,7 +12,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use dynagate_api::manifest::parse_manifests;
-use dynagate_ir::{ProxyConfig, Resources, TRANSFORMATION_HTTP_FILTER_NAME, translate};
+use dynagate_ir::{
+    ProxyConfig, RATE_LIMIT_HTTP_FILTER_NAME, Resources, TRANSFORMATION_HTTP_FILTER_NAME, translate,
+};
+
+/// The module's filters (declarations and per-route configs) that validation cannot load.
+const MODULE_FILTERS: [&str; 2] = [TRANSFORMATION_HTTP_FILTER_NAME, RATE_LIMIT_HTTP_FILTER_NAME];
 use envoy_types::pb::envoy::config::bootstrap::v3::{Bootstrap, bootstrap};
 use envoy_types::pb::envoy::config::cluster::v3::cluster;
 use envoy_types::pb::envoy::config::core::v3::{Node, transport_socket};
@@ -55,17 +60,14 @@ fn repack<T: Message + Name + Default>(any: &Any, edit: impl FnOnce(&mut T)) -> 
 }
 
 fn strip_module_filter(route_config: &mut RouteConfiguration) {
-    route_config
-        .typed_per_filter_config
-        .remove(TRANSFORMATION_HTTP_FILTER_NAME);
+    let strip = |configs: &mut std::collections::HashMap<String, Any>| {
+        configs.retain(|name, _| !MODULE_FILTERS.contains(&name.as_str()));
+    };
+    strip(&mut route_config.typed_per_filter_config);
     for vhost in &mut route_config.virtual_hosts {
-        vhost
-            .typed_per_filter_config
-            .remove(TRANSFORMATION_HTTP_FILTER_NAME);
+        strip(&mut vhost.typed_per_filter_config);
         for route in &mut vhost.routes {
-            route
-                .typed_per_filter_config
-                .remove(TRANSFORMATION_HTTP_FILTER_NAME);
+            strip(&mut route.typed_per_filter_config);
         }
     }
 }
@@ -86,7 +88,7 @@ fn static_bootstrap(proxy: &ProxyConfig) -> Bootstrap {
                 };
                 let any = repack::<HttpConnectionManager>(any, |hcm| {
                     hcm.http_filters
-                        .retain(|f| f.name != TRANSFORMATION_HTTP_FILTER_NAME);
+                        .retain(|f| !MODULE_FILTERS.contains(&f.name.as_str()));
                     let Some(http_connection_manager::RouteSpecifier::Rds(rds)) =
                         &hcm.route_specifier
                     else {

@@ -16,6 +16,7 @@ use super::attach::Attachment;
 use super::backend::ClusterRef;
 use super::clusters::{self, socket};
 use super::gateway::{GatewayModel, Protocol};
+use super::listener_policy::access_log;
 use super::policy::status::PolicyUsage;
 use super::policy::{PolicyField, PolicyIndex, merge};
 use super::route::CompiledRoute;
@@ -55,6 +56,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>, usage: &mut PolicyUsage) -> ProxyCon
     let mut builder = vhosts::Builder::new(inputs, &gateway_key, usage);
     for (port, listener_indices) in &by_port {
         let name = format!("listener~{port}");
+        let access_log = access_log::for_listener(inputs.resources, &gateway_key, *port);
         let https = inputs.gateway.listeners[listener_indices[0]].protocol == Protocol::Https;
         let mut filter_chains = Vec::new();
         if https {
@@ -71,7 +73,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>, usage: &mut PolicyUsage) -> ProxyCon
                         ..FilterChainMatch::default()
                     }),
                     transport_socket: Some(tls::downstream_tls(&listener.certificates)),
-                    filters: vec![hcm::network_filter(&rc_name, &used)],
+                    filters: vec![hcm::network_filter(&rc_name, &used, access_log.clone())],
                     ..FilterChain::default()
                 });
             }
@@ -79,7 +81,7 @@ pub(crate) fn assemble(inputs: &Inputs<'_>, usage: &mut PolicyUsage) -> ProxyCon
             let (route_config, used) = builder.route_config(&name, listener_indices);
             config.route_configs.push(route_config);
             filter_chains.push(FilterChain {
-                filters: vec![hcm::network_filter(&name, &used)],
+                filters: vec![hcm::network_filter(&name, &used, access_log)],
                 ..FilterChain::default()
             });
         }
@@ -159,10 +161,10 @@ fn record_ancestors(inputs: &Inputs<'_>, gateway_key: &NsName, usage: &mut Polic
     }
 }
 
-/// Per-filter configs of one level, and the fields they cover.
+/// Per-filter configs of one level, and the fields they cover; each level names its attachment point.
 pub(crate) fn level_configs(
     policies: &PolicyIndex,
-    levels: &[&[NsName]],
+    levels: &[(&[NsName], &str)],
 ) -> BTreeMap<PolicyField, (NsName, envoy_types::pb::google::protobuf::Any)> {
     merge(policies, levels.iter().copied())
 }

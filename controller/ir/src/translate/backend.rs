@@ -7,6 +7,8 @@ use super::reasons::*;
 use super::refs;
 use crate::resources::{NsName, Resources};
 
+pub(crate) mod lambda;
+
 /// A backend reference as written, whatever struct it came from.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct BackendRef<'a> {
@@ -30,6 +32,9 @@ pub(crate) enum ClusterSource {
     },
     /// A kgateway Backend with static hosts.
     StaticBackend { backend: NsName },
+    /// A kgateway Backend with `aws.lambda`: the Lambda endpoint behind the `aws_lambda`
+    /// upstream filter (config rebuilt from the Backend, so no secret sits in this value).
+    LambdaBackend { backend: NsName },
 }
 
 /// A resolved backend: the Envoy cluster name and how to build it.
@@ -179,7 +184,11 @@ fn resolve_backend(
             format!("Backend {namespace}/{name} not found"),
         ));
     };
-    match super::backend_status::backend_problem(&backend.spec) {
+    match super::backend_status::backend_problem(resources, namespace, &backend.spec) {
+        None if backend.spec.aws.is_some() => Ok(ClusterRef {
+            name: format!("backend_{namespace}_{name}"),
+            source: ClusterSource::LambdaBackend { backend: key },
+        }),
         None => Ok(ClusterRef {
             name: format!("backend_{namespace}_{name}"),
             source: ClusterSource::StaticBackend { backend: key },

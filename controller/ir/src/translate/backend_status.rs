@@ -8,7 +8,11 @@ use crate::resources::Resources;
 use crate::status::{Condition, StatusReport};
 
 /// Why a Backend cannot be used, if it cannot.
-pub(crate) fn backend_problem(spec: &BackendSpec) -> Option<String> {
+pub(crate) fn backend_problem(
+    resources: &Resources,
+    namespace: &str,
+    spec: &BackendSpec,
+) -> Option<String> {
     let set: Vec<&str> = [
         ("static", spec.static_backend.is_some()),
         ("aws", spec.aws.is_some()),
@@ -36,6 +40,10 @@ pub(crate) fn backend_problem(spec: &BackendSpec) -> Option<String> {
                 None
             }
         }
+        ["aws"] => spec
+            .aws
+            .as_ref()
+            .and_then(|aws| super::backend::lambda::lambda_config(resources, namespace, aws).err()),
         [] => Some("exactly one backend type must be set (static, aws, ...)".to_owned()),
         [one] => Some(format!("{one} backends are not supported by dynagate yet")),
         many => Some(format!(
@@ -48,7 +56,7 @@ pub(crate) fn backend_problem(spec: &BackendSpec) -> Option<String> {
 /// `Accepted` for every Backend.
 pub(crate) fn write_backend_status(resources: &Resources, status: &mut StatusReport) {
     for ((namespace, name), backend) in &resources.backends {
-        let mut condition = match backend_problem(&backend.spec) {
+        let mut condition = match backend_problem(resources, namespace, &backend.spec) {
             None => Condition::ok(ACCEPTED, R_ACCEPTED, "Backend is accepted"),
             Some(problem) => Condition::failed(ACCEPTED, R_INVALID, problem),
         };

@@ -124,6 +124,10 @@ fn build_one(
             cluster.load_assignment = Some(assignment(&reference.name, hosts));
             (cluster, None)
         }
+        ClusterSource::LambdaBackend { backend } => (
+            super::backend::lambda::build_cluster(resources, &reference.name, backend),
+            None,
+        ),
     }
 }
 
@@ -164,7 +168,10 @@ fn service_endpoints(
     out.into_iter().collect()
 }
 
-fn assignment(cluster_name: &str, endpoints: Vec<(String, u32)>) -> ClusterLoadAssignment {
+pub(crate) fn assignment(
+    cluster_name: &str,
+    endpoints: Vec<(String, u32)>,
+) -> ClusterLoadAssignment {
     let lb_endpoints = endpoints
         .into_iter()
         .map(|(host, port)| LbEndpoint {

@@ -1,5 +1,8 @@
-//! HTTPListenerPolicy and ListenerPolicy: not translated yet, so their status says which of their fields
-//! are not supported (per ancestor Gateway), instead of silently ignoring them.
+//! HTTPListenerPolicy and ListenerPolicy status (per ancestor Gateway): `accessLog` is translated
+//! (`access_log`), invalid entries make the policy Invalid, and every other field is reported as not
+//! supported instead of being silently ignored.
+
+pub(crate) mod access_log;
 
 use dynagate_api::gateway::{CONTROLLER_NAME, GROUP as GATEWAY_GROUP};
 use dynagate_api::kgateway::{LocalPolicyTargetRef, LocalPolicyTargetSelector};
@@ -19,8 +22,11 @@ pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        if spec.access_log.is_some() {
-            fields.insert(0, "accessLog".to_owned());
+        let mut invalid = Vec::new();
+        if let Some(entries) = &spec.access_log {
+            let logs = access_log::translate(entries, "accessLog");
+            fields.splice(0..0, logs.unsupported);
+            invalid = logs.invalid;
         }
         let targets = (
             spec.target_refs.as_deref().unwrap_or_default(),
@@ -33,23 +39,33 @@ pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
             key,
             policy.metadata.generation,
             targets,
-            fields,
+            (fields, invalid),
         );
     }
     for (key, policy) in &resources.listener_policies {
         let spec = &policy.spec;
         let mut fields = Vec::new();
+        let mut invalid = Vec::new();
         let configs = spec
             .default
             .iter()
-            .chain(spec.per_port.iter().flatten().map(|p| &p.listener));
-        for config in configs {
-            if config
+            .map(|config| ("default".to_owned(), config))
+            .chain(
+                spec.per_port
+                    .iter()
+                    .flatten()
+                    .map(|p| (format!("perPort[{}].listener", p.port), &p.listener)),
+            );
+        for (path, config) in configs {
+            let entries = config
                 .http_settings
                 .as_ref()
-                .is_some_and(|h| h.access_log.is_some())
-            {
-                fields.push("httpSettings.accessLog".to_owned());
+                .and_then(|h| h.access_log.as_ref());
+            if let Some(entries) = entries {
+                let logs =
+                    access_log::translate(entries, &format!("{path}.httpSettings.accessLog"));
+                fields.extend(logs.unsupported);
+                invalid.extend(logs.invalid);
             }
             fields.extend(config.opaque_fields().into_iter().map(str::to_owned));
         }
@@ -66,7 +82,7 @@ pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
             key,
             policy.metadata.generation,
             targets,
-            fields,
+            (fields, invalid),
         );
     }
 }
@@ -78,7 +94,7 @@ fn write_one(
     key: &NsName,
     generation: Option<i64>,
     (refs, selectors): (&[LocalPolicyTargetRef], &[LocalPolicyTargetSelector]),
-    unsupported: Vec<String>,
+    (unsupported, invalid): (Vec<String>, Vec<String>),
 ) {
     let namespace = &key.0;
     let mut gateways: Vec<String> = Vec::new();
@@ -128,7 +144,7 @@ fn write_one(
     }
     gateways.sort();
     gateways.dedup();
-    let accepted = accepted_condition(&unsupported, &[], true);
+    let accepted = accepted_condition(&unsupported, &invalid, true);
     for name in gateways {
         let parent = ParentRef {
             group: GATEWAY_GROUP.to_owned(),

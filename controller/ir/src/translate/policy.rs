@@ -12,6 +12,7 @@
 
 mod compile;
 mod index;
+mod rate_limit;
 pub(crate) mod status;
 #[cfg(test)]
 mod tests;
@@ -20,9 +21,7 @@ use std::collections::BTreeMap;
 
 use envoy_types::pb::google::protobuf::Any;
 
-pub(crate) use compile::{
-    CompiledPolicy, LOCAL_RATE_LIMIT_STAT_PREFIX, PolicyField, compile_policy,
-};
+pub(crate) use compile::{CompiledPolicy, PolicyField, compile_policy};
 pub(crate) use index::PolicyIndex;
 
 use crate::resources::NsName;
@@ -30,13 +29,14 @@ use crate::resources::NsName;
 /// Winner per field: the policy and the per-filter config to emit.
 pub(crate) type FieldWinners = BTreeMap<PolicyField, (NsName, Any)>;
 
-/// Merges attachment levels, most specific first; each level's policies must be in priority order.
+/// Merges attachment levels, most specific first; each level's policies must be in priority order, and
+/// each level names its attachment point (the owner of per-attachment state such as rate limit buckets).
 pub(crate) fn merge<'a>(
     index: &PolicyIndex,
-    levels: impl IntoIterator<Item = &'a [NsName]>,
+    levels: impl IntoIterator<Item = (&'a [NsName], &'a str)>,
 ) -> FieldWinners {
     let mut winners = FieldWinners::new();
-    for level in levels {
+    for (level, point) in levels {
         for key in level {
             let Some(policy) = index.policies.get(key) else {
                 continue;
@@ -46,7 +46,21 @@ pub(crate) fn merge<'a>(
                     .entry(*field)
                     .or_insert_with(|| (key.clone(), config.clone()));
             }
+            if let Some(local) = &policy.rate_limit {
+                winners
+                    .entry(PolicyField::RateLimitLocal)
+                    .or_insert_with(|| {
+                        (key.clone(), rate_limit::per_route_config(key, point, local))
+                    });
+            }
         }
     }
     winners
+}
+
+impl CompiledPolicy {
+    /// Whether no field of the policy made it to a per-filter config (all unsupported or invalid).
+    pub(crate) fn translates_nothing(&self) -> bool {
+        self.fields.is_empty() && self.rate_limit.is_none()
+    }
 }

@@ -22,6 +22,7 @@ use envoy_types::pb::envoy::config::route::v3::{
 use envoy_types::pb::envoy::r#type::v3::{FractionalPercent, fractional_percent};
 use envoy_types::pb::google::protobuf::UInt32Value;
 
+pub(crate) use filters::redirect_to_listener_port;
 pub(crate) use matches::MatchRank;
 
 use super::backend::{self, BackendRef, ClusterRef};

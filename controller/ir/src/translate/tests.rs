@@ -82,23 +82,26 @@ fn precedence_is_exact_then_longest_prefix_then_method_headers_query_then_age() 
 }
 
 #[test]
-fn a_listener_hostname_owns_its_requests_and_wildcard_routes_fill_in_behind_exact_ones() {
+fn a_listener_hostname_owns_its_requests_and_wildcard_routes_compete_by_match_precedence() {
     let backend = "    backendRefs: [{name: s, namespace: default, port: 80}]";
     let routes = [
         route("exact", "default", &format!("  parentRefs: [{{name: gw, sectionName: any}}]\n  hostnames: [shop.example.com]\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: /cart}}}}]\n{backend}")),
-        route("wild", "default", &format!("  parentRefs: [{{name: gw, sectionName: any}}]\n  hostnames: ['*.example.com']\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: /cart/items}}}}]\n{backend}")),
+        // Named to sort before `exact`: only hostname specificity puts `exact` first on a tie.
+        route("a-wild", "default", &format!("  parentRefs: [{{name: gw, sectionName: any}}]\n  hostnames: ['*.example.com']\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: /cart/items}}}}]\n{backend}\n  - matches: [{{path: {{type: PathPrefix, value: /cart}}}}]\n{backend}")),
         // Hostname owned by the `owned` listener: routes of `any` must not serve it.
         route("stray", "default", "  parentRefs: [{name: gw, sectionName: any}]\n  hostnames: [owned.example.com]\n  rules:\n  - backendRefs: [{name: s, namespace: default, port: 80}]"),
         route("owner", "default", "  parentRefs: [{name: gw, sectionName: owned}]\n  rules:\n  - backendRefs: [{name: s, namespace: default, port: 80}]"),
     ]
     .concat();
     let t = run(&routes);
-    // The exact hostname's own route comes first even though the wildcard route's path is longer.
+    // The longer path wins whatever its hostname (conformance: HTTPRouteMatchingAcrossRoutes); on equal
+    // matches the more specific hostname wins before route age and name.
     assert_eq!(
         order(&t, "listener~8080", "shop.example.com"),
         [
+            "httproute/default/a-wild/rule/0/match/0",
             "httproute/default/exact/rule/0/match/0",
-            "httproute/default/wild/rule/0/match/0"
+            "httproute/default/a-wild/rule/1/match/0"
         ]
     );
     assert_eq!(

@@ -240,12 +240,21 @@ fn apply(
     hook: Hook,
     mutations: &Mutations<'_>,
 ) {
+    // Trailers only travel in chunked framing (HTTP/1): a body replaced once they arrived keeps
+    // `transfer-encoding` and loses `content-length`, instead of having its length fixed.
+    let keeps_chunked = hook == Hook::Trailers && mutations.body.is_some();
     for mutation in &mutations.headers {
+        if keeps_chunked && is_framing(mutation) {
+            continue;
+        }
         match mutation {
             HeaderMutation::Set { name, value } => host.set_header(map, name, value.as_bytes()),
             HeaderMutation::Append { name, value } => host.add_header(map, name, value.as_bytes()),
             HeaderMutation::Remove { name } => host.remove_header(map, name),
         };
+    }
+    if keeps_chunked {
+        host.remove_header(map, "content-length");
     }
     if let Some(body) = &mutations.body {
         let direction = to_sdk(direction);
@@ -277,6 +286,17 @@ fn apply(
             failure.message
         );
     }
+}
+
+/// The framing edits a body replacement adds: `content-length` set, `transfer-encoding` removed.
+fn is_framing(mutation: &HeaderMutation<'_>) -> bool {
+    matches!(
+        mutation,
+        HeaderMutation::Set { name, .. } if name.eq_ignore_ascii_case("content-length")
+    ) || matches!(
+        mutation,
+        HeaderMutation::Remove { name } if name.eq_ignore_ascii_case("transfer-encoding")
+    )
 }
 
 /// Whether the body buffered so far, with the chunk just received, exceeds the stream's limit.

@@ -157,8 +157,11 @@ fn bodies_over_the_buffer_limit_are_answered_413() {
 }
 
 #[test]
-fn trailers_complete_a_buffered_body() {
+fn trailers_complete_a_buffered_body_that_stays_chunked_to_carry_them() {
     let mut stream = stream(r#"{"request": {"body": {"value": "[{{ body() }}]"}}}"#);
+    let host = stream.host_mut();
+    host.set_header(HeaderMap::RequestHeaders, "transfer-encoding", b"chunked");
+    host.set_header(HeaderMap::RequestHeaders, "content-length", b"3");
     assert_eq!(stream.request_headers(false), HeadersStatus::StopIteration);
     assert_eq!(
         stream.request_body(b"abc", false),
@@ -170,6 +173,15 @@ fn trailers_complete_a_buffered_body() {
             .host()
             .read_body(dynagate_sdk::BodyBuffer::BufferedRequest),
         b"[abc]"
+    );
+    let host = stream.host();
+    assert_eq!(
+        host.header_str(HeaderMap::RequestHeaders, "transfer-encoding"),
+        Some("chunked")
+    );
+    assert_eq!(
+        host.header_str(HeaderMap::RequestHeaders, "content-length"),
+        None
     );
 }
 

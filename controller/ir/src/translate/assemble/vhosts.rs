@@ -15,7 +15,9 @@ use crate::translate::gateway::InheritedPriority;
 use crate::translate::hostname::{self, specificity};
 use crate::translate::policy::status::PolicyUsage;
 use crate::translate::policy::{FieldWinners, PolicyField};
-use crate::translate::route::{CompiledMatch, CompiledRoute, CompiledRule};
+use crate::translate::route::{
+    CompiledMatch, CompiledRoute, CompiledRule, redirect_to_listener_port,
+};
 
 /// Builds route configurations for one Gateway, remembering the clusters its routes use.
 pub(crate) struct Builder<'i, 'u> {
@@ -48,7 +50,8 @@ impl<'i, 'u> Builder<'i, 'u> {
             .get(gateway)
             .map(Vec::as_slice)
             .unwrap_or_default();
-        let gateway_winners = level_configs(inputs.policies, &[gateway_level]);
+        let point = format!("Gateway/{}/{}", gateway.0, gateway.1);
+        let gateway_winners = level_configs(inputs.policies, &[(gateway_level, &point)]);
         Self {
             inputs,
             gateway,
@@ -72,6 +75,10 @@ impl<'i, 'u> Builder<'i, 'u> {
         listeners: &[usize],
     ) -> (RouteConfiguration, BTreeSet<PolicyField>) {
         let inputs = self.inputs;
+        // Every listener of one route configuration shares its port.
+        let port = listeners
+            .first()
+            .map_or(0, |index| inputs.gateway.listeners[*index].port);
         let entries: Vec<&Attachment> = inputs
             .attachments
             .iter()
@@ -116,10 +123,15 @@ impl<'i, 'u> Builder<'i, 'u> {
                     }
                 }
             }
+            // Gateway API precedence: the match first, across every route serving this host (a longer
+            // path on a wildcard hostname beats `/` on the exact hostname: conformance test
+            // HTTPRouteMatchingAcrossRoutes); the most specific hostname only breaks ties, then route age
+            // and name, then rule and match order.
             placed.sort_by(|a, b| {
-                b.host
-                    .cmp(&a.host)
-                    .then(b.matched.rank.cmp(&a.matched.rank))
+                b.matched
+                    .rank
+                    .cmp(&a.matched.rank)
+                    .then(b.host.cmp(&a.host))
                     .then_with(|| a.route.age.cmp(&b.route.age))
                     .then(a.rule.index.cmp(&b.rule.index))
                     .then(a.matched.match_index.cmp(&b.matched.match_index))
@@ -127,7 +139,7 @@ impl<'i, 'u> Builder<'i, 'u> {
             let listener_winners = owner.map(|l| self.listener_winners(l)).unwrap_or_default();
             let routes: Vec<Route> = placed
                 .iter()
-                .map(|p| self.route(p, &listener_winners, &mut used))
+                .map(|p| self.route(p, port, &listener_winners, &mut used))
                 .collect();
             virtual_hosts.push(VirtualHost {
                 name: format!("{name}~{host}"),
@@ -161,9 +173,10 @@ impl<'i, 'u> Builder<'i, 'u> {
             .policies
             .listener
             .get(&(self.gateway.clone(), name.clone()));
+        let point = format!("Gateway/{}/{}/{name}", self.gateway.0, self.gateway.1);
         let winners = level_configs(
             self.inputs.policies,
-            &[level.map(Vec::as_slice).unwrap_or_default()],
+            &[(level.map(Vec::as_slice).unwrap_or_default(), &point)],
         );
         self.listener_winners.insert(listener, winners.clone());
         winners
@@ -187,6 +200,7 @@ impl<'i, 'u> Builder<'i, 'u> {
     fn route(
         &mut self,
         placed: &Placed<'_>,
+        port: u16,
         listener_winners: &FieldWinners,
         used: &mut BTreeSet<PolicyField>,
     ) -> Route {
@@ -198,6 +212,7 @@ impl<'i, 'u> Builder<'i, 'u> {
             });
         }
         let mut route = placed.matched.route.clone();
+        redirect_to_listener_port(&mut route, port);
         route.typed_per_filter_config = self.emit(&winners, used);
         route
     }
@@ -214,12 +229,18 @@ impl<'i, 'u> Builder<'i, 'u> {
             .as_ref()
             .and_then(|n| policies.rule.get(&(route.key.clone(), n.clone())));
         let whole = policies.route.get(&route.key);
+        // Attachment points: a rule by name when it has one (stable when rules are reordered), else by index.
+        let route_point = format!("HTTPRoute/{}/{}", route.key.0, route.key.1);
+        let rule_point = match &rule.name {
+            Some(name) => format!("{route_point}/rule/{name}"),
+            None => format!("{route_point}/rule/{}", rule.index),
+        };
         let winners = level_configs(
             policies,
             &[
-                &extension,
-                by_name.map(Vec::as_slice).unwrap_or_default(),
-                whole.map(Vec::as_slice).unwrap_or_default(),
+                (&extension, &rule_point),
+                (by_name.map(Vec::as_slice).unwrap_or_default(), &rule_point),
+                (whole.map(Vec::as_slice).unwrap_or_default(), &route_point),
             ],
         );
         self.rule_winners.insert(key, winners.clone());

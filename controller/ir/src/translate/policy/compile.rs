@@ -1,37 +1,32 @@
 //! One TrafficPolicy -> the per-filter config of each field we translate, plus what we cannot translate.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-use dynagate_api::kgateway::{
-    LocalRateLimitPolicy, POLICY_WEIGHT_ANNOTATION, TrafficPolicy, TransformationPolicy,
-};
-use envoy_types::pb::envoy::config::core::v3::RuntimeFractionalPercent;
+use dynagate_api::kgateway::{POLICY_WEIGHT_ANNOTATION, TrafficPolicy, TransformationPolicy};
+use dynagate_transformation::{CompileOptions, CompiledTransformation};
 use envoy_types::pb::envoy::config::route::v3::FilterConfig;
 use envoy_types::pb::envoy::extensions::dynamic_modules::v3::DynamicModuleConfig;
 use envoy_types::pb::envoy::extensions::filters::http::dynamic_modules::v3::DynamicModuleFilterPerRoute;
-use envoy_types::pb::envoy::extensions::filters::http::local_ratelimit::v3::LocalRateLimit;
-use envoy_types::pb::envoy::r#type::v3::{FractionalPercent, TokenBucket, fractional_percent};
-use envoy_types::pb::google::protobuf::{Any, StringValue, UInt32Value};
+use envoy_types::pb::google::protobuf::{Any, StringValue};
 
+use super::rate_limit;
 use crate::proxy::pack;
 use crate::resources::NsName;
-use crate::translate::duration::{parse_duration, to_proto};
 use crate::translate::{DYNAMIC_MODULE_NAME, TRANSFORMATION_FILTER};
 
 /// A translated TrafficPolicy field. The order is the HTTP filter order on the listener (kgateway stages:
 /// rate limiting before the "accepted" stage where transformation runs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum PolicyField {
-    /// `rateLimit.local`: Envoy's local rate limit filter.
+    /// `rateLimit.local`: the module's `rate_limit` filter (its config depends on the attachment point).
     RateLimitLocal,
     /// `transformation`: the module's `transformation` filter.
     Transformation,
 }
 
-/// Shortest token bucket fill interval kgateway accepts.
-const MIN_FILL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
-/// Stat prefix kgateway uses for local rate limiting.
-pub(crate) const LOCAL_RATE_LIMIT_STAT_PREFIX: &str = "http_local_rate_limiter";
+/// What template compilation captures (the environment snapshot): taken once, not per policy.
+static TEMPLATE_OPTIONS: LazyLock<CompileOptions> = LazyLock::new(CompileOptions::default);
 
 /// A compiled TrafficPolicy.
 #[derive(Clone, Debug)]
@@ -40,6 +35,10 @@ pub(crate) struct CompiledPolicy {
     /// Sort key: higher weight, then older, then name first.
     pub(crate) priority: (std::cmp::Reverse<i64>, (bool, String), NsName),
     pub(crate) fields: BTreeMap<PolicyField, Any>,
+    /// Validated `rateLimit.local`; its per-route config is made per attachment point (see [`merge`]).
+    ///
+    /// [`merge`]: super::merge
+    pub(crate) rate_limit: Option<dynagate_config::rate_limit::LocalRateLimitPolicy>,
     /// Fields set but not translated (reported as not supported).
     pub(crate) unsupported: Vec<String>,
     /// Fields set but invalid (reported, not applied).
@@ -72,6 +71,7 @@ pub(crate) fn compile_policy(key: &NsName, policy: &TrafficPolicy) -> CompiledPo
             key.clone(),
         ),
         fields: BTreeMap::new(),
+        rate_limit: None,
         unsupported: policy
             .spec
             .opaque_fields()
@@ -93,16 +93,9 @@ pub(crate) fn compile_policy(key: &NsName, policy: &TrafficPolicy) -> CompiledPo
             compiled.unsupported.push("rateLimit.global".to_owned());
         }
         if let Some(local) = &rate_limit.local {
-            if local.descriptors.is_some() {
-                compiled
-                    .unsupported
-                    .push("rateLimit.local.descriptors".to_owned());
-            }
-            match local_rate_limit_config(local) {
-                Ok(config) => {
-                    compiled.fields.insert(PolicyField::RateLimitLocal, config);
-                }
-                Err(problem) => compiled.invalid.push(format!("rateLimit.local: {problem}")),
+            match rate_limit::validate(local) {
+                Ok(local) => compiled.rate_limit = Some(local),
+                Err(problem) => compiled.invalid.push(problem),
             }
         }
     }
@@ -126,6 +119,10 @@ fn transformation_config(policy: &TransformationPolicy) -> Result<Any, Vec<Strin
             .map(|e| format!("transformation.{e}"))
             .collect::<Vec<_>>()
     })?;
+    // The filter compiles the same JSON at config load and Envoy would reject the whole listener
+    // update: compile it here with the filter's own engine so a bad template fails this policy only.
+    CompiledTransformation::compile(policy, &TEMPLATE_OPTIONS)
+        .map_err(|error| vec![format!("transformation.{error}")])?;
     // `filter_name` names the per-route config in Envoy 1.40; `per_route_config_name` is deprecated there.
     let per_route = DynamicModuleFilterPerRoute {
         dynamic_module_config: Some(DynamicModuleConfig {
@@ -139,65 +136,4 @@ fn transformation_config(policy: &TransformationPolicy) -> Result<Any, Vec<Strin
         ..DynamicModuleFilterPerRoute::default()
     };
     Ok(enabling(pack(&per_route)))
-}
-
-/// `rateLimit.local`: a token bucket, or (empty object) "disabled here".
-fn local_rate_limit_config(local: &LocalRateLimitPolicy) -> Result<Any, String> {
-    let Some(bucket) = &local.token_bucket else {
-        // `local: {}` exempts this level from an inherited limit.
-        return Ok(pack(&FilterConfig {
-            config: None,
-            is_optional: false,
-            disabled: true,
-        }));
-    };
-    if bucket.max_tokens == 0 {
-        return Err("tokenBucket.maxTokens must be at least 1".to_owned());
-    }
-    if bucket.tokens_per_fill == Some(0) {
-        return Err("tokenBucket.tokensPerFill must be at least 1".to_owned());
-    }
-    let interval = parse_duration(&bucket.fill_interval)
-        .map_err(|e| format!("tokenBucket.fillInterval: {e}"))?;
-    if interval < MIN_FILL_INTERVAL {
-        return Err("tokenBucket.fillInterval must be at least 50ms".to_owned());
-    }
-    let percent = |value: Option<u32>,
-                   name: &str,
-                   runtime_key: &str|
-     -> Result<RuntimeFractionalPercent, String> {
-        let value = value.unwrap_or(100);
-        if value > 100 {
-            return Err(format!("{name} must be between 0 and 100"));
-        }
-        Ok(RuntimeFractionalPercent {
-            default_value: Some(FractionalPercent {
-                numerator: value,
-                denominator: fractional_percent::DenominatorType::Hundred as i32,
-            }),
-            runtime_key: runtime_key.to_owned(),
-        })
-    };
-    let config = LocalRateLimit {
-        stat_prefix: LOCAL_RATE_LIMIT_STAT_PREFIX.to_owned(),
-        token_bucket: Some(TokenBucket {
-            max_tokens: bucket.max_tokens,
-            tokens_per_fill: Some(UInt32Value {
-                value: bucket.tokens_per_fill.unwrap_or(1),
-            }),
-            fill_interval: Some(to_proto(interval)),
-        }),
-        filter_enabled: Some(percent(
-            local.percent_enabled,
-            "percentEnabled",
-            "local_rate_limit_enabled",
-        )?),
-        filter_enforced: Some(percent(
-            local.percent_enforced,
-            "percentEnforced",
-            "local_rate_limit_enforced",
-        )?),
-        ..LocalRateLimit::default()
-    };
-    Ok(enabling(pack(&config)))
 }

@@ -42,10 +42,10 @@ pub(crate) fn write(index: &PolicyIndex, usage: &PolicyUsage, status: &mut Statu
         let accepted = accepted_condition(
             &policy.unsupported,
             &policy.invalid,
-            policy.fields.is_empty(),
+            policy.translates_nothing(),
         );
         for gateway in usage.ancestors.get(key).into_iter().flatten() {
-            let attached = if policy.fields.is_empty()
+            let attached = if policy.translates_nothing()
                 || usage
                     .effective
                     .get(key)

@@ -37,7 +37,7 @@ const LIMIT: &str = "  rateLimit: {local: {tokenBucket: {maxTokens: 1, fillInter
 
 fn winner(index: &PolicyIndex, field: PolicyField) -> String {
     let route = index.route.get(&key("r")).cloned().unwrap_or_default();
-    merge(index, [route.as_slice()])
+    merge(index, [(route.as_slice(), "HTTPRoute/default/r")])
         .get(&field)
         .map(|(k, _)| k.1.clone())
         .unwrap_or_default()
@@ -120,7 +120,13 @@ fn more_specific_level_wins_each_field_and_lower_levels_fill_gaps() {
         .cloned()
         .unwrap();
     let route = index.route.get(&key("r")).cloned().unwrap();
-    let winners = merge(&index, [rule.as_slice(), route.as_slice()]);
+    let winners = merge(
+        &index,
+        [
+            (rule.as_slice(), "HTTPRoute/default/r/rule/one"),
+            (route.as_slice(), "HTTPRoute/default/r"),
+        ],
+    );
     assert_eq!(
         winners[&PolicyField::Transformation].0,
         key("rule-level"),
@@ -159,7 +165,7 @@ fn transformation_json_is_the_policy_object_and_invalid_rate_limits_are_rejected
     let index = index(&manifests);
     let compiled = &index.policies[&key("p")];
     assert!(compiled.fields.contains_key(&PolicyField::Transformation));
-    assert!(!compiled.fields.contains_key(&PolicyField::RateLimitLocal));
+    assert!(compiled.rate_limit.is_none());
     assert!(
         compiled.invalid.iter().any(|e| e.contains("at least 50ms")),
         "{:?}",
@@ -192,3 +198,36 @@ fn transformation_json_is_the_policy_object_and_invalid_rate_limits_are_rejected
         serde_json::json!({"response": {"set": [{"name": "x-a", "value": "{{ header(\"x\") }}"}]}})
     );
 }
+
+#[test]
+fn a_template_that_does_not_compile_invalidates_the_transformation_with_the_engines_message() {
+    let manifests = format!(
+        "{ROUTE}{}",
+        policy(
+            "p",
+            None,
+            None,
+            "  transformation: {request: {set: [{name: x-a, value: '{{ header(\"x\") '}]}}"
+        )
+    );
+    let index = index(&manifests);
+    let compiled = &index.policies[&key("p")];
+    assert!(!compiled.fields.contains_key(&PolicyField::Transformation));
+    let [problem] = compiled.invalid.as_slice() else {
+        panic!("{:?}", compiled.invalid);
+    };
+    assert!(
+        problem.starts_with("transformation.request.set[0]") && problem.contains("line 1"),
+        "{problem}"
+    );
+    let accepted = status::accepted_condition(&compiled.unsupported, &compiled.invalid, true);
+    assert_eq!(accepted.status, crate::status::ConditionStatus::False);
+    assert_eq!(accepted.reason, "Invalid");
+    assert!(
+        accepted.message.contains(problem.as_str()),
+        "{}",
+        accepted.message
+    );
+}
+
+mod rate_limit;

@@ -9,7 +9,7 @@ use dynagate_api::gateway::httproutes::{
 use envoy_types::pb::envoy::config::core::v3::{
     HeaderValue, HeaderValueOption, header_value_option,
 };
-use envoy_types::pb::envoy::config::route::v3::{RedirectAction, redirect_action};
+use envoy_types::pb::envoy::config::route::v3::{RedirectAction, Route, redirect_action, route};
 use envoy_types::pb::envoy::r#type::matcher::v3::RegexMatchAndSubstitute;
 
 use super::matches::{PathMatch, regex_matcher};
@@ -73,6 +73,18 @@ impl HeaderEdits {
     }
 }
 
+/// Gateway API: a redirect naming neither scheme nor port goes to the port of the listener that received
+/// the request. Envoy would keep the port of the request's Host header, or drop it when the redirect
+/// changes the hostname. (Redirects naming a scheme or a port have their port set at compile time.)
+pub(crate) fn redirect_to_listener_port(route: &mut Route, listener_port: u16) {
+    if let Some(route::Action::Redirect(redirect)) = &mut route.action
+        && redirect.scheme_rewrite_specifier.is_none()
+        && redirect.port_redirect == 0
+    {
+        redirect.port_redirect = u32::from(listener_port);
+    }
+}
+
 /// How a matched prefix is replaced.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum PrefixReplacement {
@@ -131,13 +143,20 @@ pub(crate) fn redirect(
         ..RedirectAction::default()
     };
     if let Some(scheme) = &r.scheme {
-        let scheme = match scheme {
-            HttpRouteRulesFiltersRequestRedirectScheme::Http => "http",
-            HttpRouteRulesFiltersRequestRedirectScheme::Https => "https",
+        let (scheme, well_known_port) = match scheme {
+            HttpRouteRulesFiltersRequestRedirectScheme::Http => ("http", 80),
+            HttpRouteRulesFiltersRequestRedirectScheme::Https => ("https", 443),
         };
         action.scheme_rewrite_specifier = Some(
             redirect_action::SchemeRewriteSpecifier::SchemeRedirect(scheme.to_owned()),
         );
+        // Gateway API: a scheme without a port redirects to the scheme's well-known port. Keeping the
+        // request's host, Envoy would keep its port too (`https://host:8080` from an HTTP listener on
+        // 8080), so name the port (Envoy then writes `:443`, which the spec tolerates). A new hostname
+        // carries no port, which already means the well-known one.
+        if r.hostname.is_none() {
+            action.port_redirect = well_known_port;
+        }
     }
     if let Some(host) = &r.hostname {
         action.host_redirect = host.clone();
