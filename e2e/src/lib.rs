@@ -29,6 +29,7 @@ mod bootstrap;
 mod client;
 mod envoy;
 mod error;
+mod gateway;
 mod locate;
 mod upstream;
 mod wait;
@@ -42,6 +43,12 @@ pub use client::{
 };
 pub use envoy::{Envoy, EnvoyOptions, LogCursor};
 pub use error::{HarnessError, StartupFailure, StartupOutcome};
+pub use gateway::{
+    CONTROL_PLANE_WAIT, GATEWAY_CLASS, GATEWAY_NAME, GATEWAY_NAMESPACE, ManifestDir, Outcome,
+    TOLERANCE_SIGMAS, Traffic, TrafficReport, binomial_range, endpoint_service_manifest,
+    eventually, gateway_manifest, reserve_port, start_envoy_from_bootstrap,
+    static_backend_manifest,
+};
 pub use locate::{DYNAGATE_MODULE, PROBE_MODULE, envoy_binary, module_dir, module_path, repo_root};
 pub use upstream::{
     ECHO_BODY, ECHO_CHUNKED, ECHO_DELAY_MS, ECHO_RESPONSE_HEADER, ECHO_STATUS, EchoUpstream,
