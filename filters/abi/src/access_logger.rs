@@ -1,5 +1,6 @@
 //! Callbacks an access logger calls into Envoy (all take the per-event log context).
 
+use crate::stream_info::{BytesInfo, TimingInfoV2};
 use crate::types::{
     AccessLoggerConfigEnvoyPtr, AccessLoggerEnvoyPtr, AttributeId, EnvoyBuffer, EnvoyHttpHeader,
     HttpHeaderType, MetricsResult, ModuleBuffer,
@@ -54,6 +55,18 @@ unsafe extern "C" {
     pub fn envoy_dynamic_module_callback_access_logger_get_response_flags(
         logger_envoy_ptr: AccessLoggerEnvoyPtr,
     ) -> u64;
+
+    /// Fills `timing_out` with the stream's timeline (always writes every field).
+    pub fn envoy_dynamic_module_callback_access_logger_get_timing_info_v2(
+        logger_envoy_ptr: AccessLoggerEnvoyPtr,
+        timing_out: *mut TimingInfoV2,
+    );
+
+    /// Fills `bytes_out` with the stream's byte counts (0 when unknown).
+    pub fn envoy_dynamic_module_callback_access_logger_get_bytes_info(
+        logger_envoy_ptr: AccessLoggerEnvoyPtr,
+        bytes_out: *mut BytesInfo,
+    );
 
     /// String dynamic metadata at `filter_name` / `path` (dotted path).
     pub fn envoy_dynamic_module_callback_access_logger_get_dynamic_metadata(

@@ -19,11 +19,13 @@ mod access_logger;
 mod common;
 pub mod hooks;
 mod http_filter;
+mod stream_info;
 mod types;
 
 pub use access_logger::*;
 pub use common::*;
 pub use http_filter::*;
+pub use stream_info::*;
 pub use types::*;
 
 /// The ABI version this crate declares; returned from `envoy_dynamic_module_on_program_init`.

@@ -16,6 +16,7 @@ mod entry;
 mod filter;
 mod flags;
 mod format;
+#[cfg(feature = "logger")]
 mod logger;
 mod sink;
 
@@ -27,5 +28,6 @@ pub use entry::{
 pub use filter::{FilterError, LogFilter};
 pub use flags::{RESPONSE_FLAGS, ResponseFlag};
 pub use format::{ENVOY_DEFAULT_FORMAT, FormatContext, FormatError, LineFormat};
+#[cfg(feature = "logger")]
 pub use logger::{AccessLogConfig, AccessLogFactory, AccessLogWorker, HostEntry, LOGGER_NAME};
 pub use sink::{Destination, FileSink, SinkOptions, SinkRegistry, SinkStats};

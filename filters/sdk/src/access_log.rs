@@ -7,6 +7,7 @@ use crate::http::HeaderMap;
 use crate::log::LogLevel;
 use crate::metrics::{Counter, Gauge, Histogram};
 use dynagate_abi::{AccessLogType, AttributeId};
+use std::time::{Duration, SystemTime};
 
 /// Turns the JSON of a logger config into a compiled config. Registered by name.
 pub trait AccessLoggerFactory: Send + Sync + 'static {
@@ -64,6 +65,12 @@ pub trait AccessLogHost {
     /// Bitmask of the stream's response flags.
     fn response_flags(&self) -> u64;
 
+    /// The stream's start time and the offsets of its milestones.
+    fn timing(&self) -> StreamTiming;
+
+    /// The stream's body byte counts.
+    fn bytes(&self) -> StreamBytes;
+
     /// A string in dynamic metadata at `namespace` / `path` (dotted).
     fn metadata_string(&self, namespace: &str, path: &str) -> Option<&str>;
 
@@ -108,4 +115,29 @@ pub trait AccessLogHost {
         self.attribute_int(AttributeId::RESPONSE_CODE)
             .and_then(|c| u16::try_from(c).ok())
     }
+}
+
+/// A stream's timeline: wall-clock start and offsets from it (monotonic). `None` means the
+/// milestone did not happen (e.g. no upstream byte for a local reply).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamTiming {
+    /// When the stream started (first request byte).
+    pub start: Option<SystemTime>,
+    /// Until the stream completed (`%DURATION%`).
+    pub request_complete: Option<Duration>,
+    /// Until the last request byte arrived from downstream (`%REQUEST_DURATION%`).
+    pub last_downstream_rx_byte_received: Option<Duration>,
+    /// Until the first response byte arrived from upstream (`%RESPONSE_DURATION%`).
+    pub first_upstream_rx_byte_received: Option<Duration>,
+    /// Until the last response byte was sent downstream.
+    pub last_downstream_tx_byte_sent: Option<Duration>,
+}
+
+/// A stream's body byte counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamBytes {
+    /// Request body bytes received from downstream.
+    pub received: u64,
+    /// Response body bytes sent downstream.
+    pub sent: u64,
 }

@@ -12,6 +12,7 @@ mod http_events;
 mod http_filter;
 mod http_host;
 mod program;
+mod stream_info;
 
 #[doc(hidden)]
 pub use program::program_init;

@@ -28,7 +28,9 @@ mod stream;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use access_log::{AccessLogHost, AccessLogger, AccessLoggerConfig, AccessLoggerFactory};
+pub use access_log::{
+    AccessLogHost, AccessLogger, AccessLoggerConfig, AccessLoggerFactory, StreamBytes, StreamTiming,
+};
 pub use config::ConfigContext;
 pub use dynagate_abi::{AccessLogType, AttributeId};
 pub use error::{CalloutError, CalloutFailure, ConfigError, MetricError, parse_json};

@@ -1,21 +1,22 @@
 //! `HostEntry`: the core's `LogEntry` read from Envoy through the SDK's `AccessLogHost`.
 //!
-//! What the SDK host does not expose yet reads as absent: the timeline (`%START_TIME%`,
-//! `%DURATION%` and the other durations, the duration filter) and the byte counts
-//! (`%BYTES_RECEIVED%` / `%BYTES_SENT%` read 0) need Envoy's `get_timing_info_v2` and
-//! `get_bytes_info` callbacks; `%UPSTREAM_CLUSTER%` uses the `xds.cluster_name` attribute, which
-//! Envoy's logger may not serve. The trace reason is read from the UUID `x-request-id`, where
-//! Envoy encodes it.
+//! The timeline and byte counts cost an FFI round trip each (Envoy walks its stream info), so
+//! they are fetched once per event and cached. `%UPSTREAM_CLUSTER%` uses the `xds.cluster_name`
+//! attribute (Envoy 1.40 serves it to loggers: `e2e/tests/access_log.rs` compares it with Envoy's
+//! own logger). The trace reason is read from the UUID `x-request-id`, where Envoy encodes it.
 
 use crate::entry::{
     ByteCounts, HeaderSource, LogEntry, MetadataValue, ResponseFlags, SocketAddress, Timing,
     TraceReason,
 };
 use dynagate_sdk::{AccessLogHost, AttributeId, HeaderMap};
+use std::cell::OnceCell;
 
 /// One log event of Envoy seen as a [`LogEntry`].
 pub struct HostEntry<'a> {
     host: &'a dyn AccessLogHost,
+    timing: OnceCell<Timing>,
+    bytes: OnceCell<ByteCounts>,
 }
 
 impl std::fmt::Debug for HostEntry<'_> {
@@ -27,7 +28,11 @@ impl std::fmt::Debug for HostEntry<'_> {
 impl<'a> HostEntry<'a> {
     /// Wraps the host of one `log` call.
     pub fn new(host: &'a dyn AccessLogHost) -> Self {
-        Self { host }
+        Self {
+            host,
+            timing: OnceCell::new(),
+            bytes: OnceCell::new(),
+        }
     }
 
     fn string(&self, attribute: AttributeId) -> Option<&'a [u8]> {
@@ -64,11 +69,26 @@ impl LogEntry for HostEntry<'_> {
     }
 
     fn timing(&self) -> Timing {
-        Timing::default()
+        *self.timing.get_or_init(|| {
+            let timing = self.host.timing();
+            Timing {
+                start: timing.start,
+                request_complete: timing.request_complete,
+                last_downstream_rx_byte_received: timing.last_downstream_rx_byte_received,
+                first_upstream_rx_byte_received: timing.first_upstream_rx_byte_received,
+                last_downstream_tx_byte_sent: timing.last_downstream_tx_byte_sent,
+            }
+        })
     }
 
     fn bytes(&self) -> ByteCounts {
-        ByteCounts::default()
+        *self.bytes.get_or_init(|| {
+            let bytes = self.host.bytes();
+            ByteCounts {
+                received: bytes.received,
+                sent: bytes.sent,
+            }
+        })
     }
 
     fn protocol(&self) -> Option<&[u8]> {

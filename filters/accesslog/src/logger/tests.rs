@@ -266,3 +266,30 @@ fn socket_attributes_with_or_without_a_port() {
         })
     );
 }
+
+#[test]
+fn host_entry_formats_the_hosts_timeline_and_byte_counts() {
+    use dynagate_sdk::{StreamBytes, StreamTiming};
+    use std::time::SystemTime;
+    let start = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
+    let host = request("/", 200)
+        .with_timing(StreamTiming {
+            start: Some(start),
+            request_complete: Some(Duration::from_millis(42)),
+            last_downstream_rx_byte_received: Some(Duration::from_millis(1)),
+            first_upstream_rx_byte_received: Some(Duration::from_millis(30)),
+            last_downstream_tx_byte_sent: Some(Duration::from_millis(41)),
+        })
+        .with_bytes(StreamBytes {
+            received: 12,
+            sent: 345,
+        });
+    let format = crate::format::LineFormat::text(
+        "%START_TIME(%s.%3f)% %DURATION% %REQUEST_DURATION% %RESPONSE_DURATION% \
+         %BYTES_RECEIVED% %BYTES_SENT%",
+        &FormatContext::default(),
+    )
+    .unwrap();
+    let line = format.render(&HostEntry::new(&host));
+    assert_eq!(line, b"1700000000.250 42 1 30 12 345");
+}

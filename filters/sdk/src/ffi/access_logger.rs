@@ -3,7 +3,8 @@
 use super::buffers::{envoy_bytes, envoy_header};
 use super::config_context::LoggerConfigContext;
 use super::program::{emit_error, registry};
-use crate::access_log::{AccessLogHost, AccessLogger};
+use super::stream_info::{stream_bytes, stream_timing};
+use crate::access_log::{AccessLogHost, AccessLogger, StreamBytes, StreamTiming};
 use crate::error::MetricError;
 use crate::http::HeaderMap;
 use crate::log::{LogLevel, envoy_emit, envoy_log_enabled};
@@ -297,6 +298,30 @@ impl AccessLogHost for EnvoyAccessLogHost {
     fn response_flags(&self) -> u64 {
         // SAFETY: live log context.
         unsafe { abi::envoy_dynamic_module_callback_access_logger_get_response_flags(self.envoy) }
+    }
+
+    fn timing(&self) -> StreamTiming {
+        let mut raw = abi::TimingInfoV2::UNAVAILABLE;
+        // SAFETY: live log context; `raw` is a valid out-parameter of the declared layout.
+        unsafe {
+            abi::envoy_dynamic_module_callback_access_logger_get_timing_info_v2(
+                self.envoy,
+                &raw mut raw,
+            );
+        }
+        stream_timing(&raw)
+    }
+
+    fn bytes(&self) -> StreamBytes {
+        let mut raw = abi::BytesInfo::default();
+        // SAFETY: live log context; `raw` is a valid out-parameter of the declared layout.
+        unsafe {
+            abi::envoy_dynamic_module_callback_access_logger_get_bytes_info(
+                self.envoy,
+                &raw mut raw,
+            );
+        }
+        stream_bytes(&raw)
     }
 
     fn metadata_string(&self, namespace: &str, path: &str) -> Option<&str> {

@@ -2,7 +2,7 @@
 
 use super::config_context::FakeConfigContext;
 use super::metrics::{FakeMetrics, MetricKind, Update};
-use crate::access_log::AccessLogHost;
+use crate::access_log::{AccessLogHost, StreamBytes, StreamTiming};
 use crate::error::MetricError;
 use crate::http::HeaderMap;
 use crate::log::LogLevel;
@@ -19,6 +19,8 @@ pub struct FakeAccessLogHost {
     attributes_int: BTreeMap<u32, u64>,
     attributes_bool: BTreeMap<u32, bool>,
     response_flags: u64,
+    timing: StreamTiming,
+    bytes: StreamBytes,
     metadata_string: BTreeMap<(String, String), String>,
     metadata_number: BTreeMap<(String, String), f64>,
     filter_state: BTreeMap<String, Vec<u8>>,
@@ -81,6 +83,20 @@ impl FakeAccessLogHost {
     #[must_use]
     pub fn with_response_flags(mut self, flags: u64) -> Self {
         self.response_flags = flags;
+        self
+    }
+
+    /// Sets the stream's timeline.
+    #[must_use]
+    pub fn with_timing(mut self, timing: StreamTiming) -> Self {
+        self.timing = timing;
+        self
+    }
+
+    /// Sets the stream's body byte counts.
+    #[must_use]
+    pub fn with_bytes(mut self, bytes: StreamBytes) -> Self {
+        self.bytes = bytes;
         self
     }
 
@@ -191,6 +207,14 @@ impl AccessLogHost for FakeAccessLogHost {
 
     fn response_flags(&self) -> u64 {
         self.response_flags
+    }
+
+    fn timing(&self) -> StreamTiming {
+        self.timing
+    }
+
+    fn bytes(&self) -> StreamBytes {
+        self.bytes
     }
 
     fn metadata_string(&self, namespace: &str, path: &str) -> Option<&str> {
