@@ -456,7 +456,6 @@ async fn every_retry_attempt_is_signed_over_the_original_body() {
 /// event must still describe the client's request, not the previous Invoke call (whose `authorization`
 /// and `x-amz-security-token` would otherwise reach the function).
 #[tokio::test]
-#[ignore = "aws_lambda filter bug: retries build the event from the previous attempt's rewritten headers"]
 async fn retried_events_describe_the_client_request() {
     let invocations = retried_invocations().await;
     for invocation in &invocations {

@@ -33,6 +33,10 @@ pub fn encode_request_event(request: &OriginalRequest<'_>, body: Option<&[u8]>) 
     EventHead::new(request).finish(body)
 }
 
+/// First byte of a stored head: the body is textual / binary.
+const STORED_TEXTUAL: u8 = b't';
+const STORED_BINARY: u8 = b'b';
+
 /// The event up to its `body`, rendered when the request headers arrive, so the headers need
 /// not be kept until the body is complete.
 #[derive(Debug, Clone)]
@@ -76,6 +80,34 @@ impl EventHead {
             json: out,
             textual: is_textual(request.headers),
         }
+    }
+
+    /// The head as bytes for keeping across upstream attempts (see [`EventHead::restore`]).
+    pub fn to_stored(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.json.len() + 1);
+        out.push(if self.textual {
+            STORED_TEXTUAL
+        } else {
+            STORED_BINARY
+        });
+        out.extend_from_slice(&self.json);
+        out
+    }
+
+    /// A head kept by [`EventHead::to_stored`]; `None` for anything else (a foreign value
+    /// under the same key must not become part of the event).
+    pub fn restore(stored: &[u8]) -> Option<Self> {
+        let (&flag, json) = stored.split_first()?;
+        let textual = match flag {
+            STORED_TEXTUAL => true,
+            STORED_BINARY => false,
+            _ => return None,
+        };
+        let well_formed = json.starts_with(b"{\"raw_path\":") && json.ends_with(b",\"body\":");
+        well_formed.then(|| Self {
+            json: json.to_vec(),
+            textual,
+        })
     }
 
     /// The whole event with `body` (`None`: a request without body).

@@ -3,9 +3,11 @@
 //!
 //! Placement: as an upstream (cluster) filter of the Backend's cluster, `filter_config` is the
 //! Backend's [`AwsLambda`](dynagate_config::aws_lambda::AwsLambda) JSON; Envoy runs it once per
-//! attempt, so retries are re-mapped and re-signed. In a listener's chain, an empty config (or
+//! attempt, so retries are re-signed, and re-mapped from the client's request kept in filter
+//! state (see `client_request`). In a listener's chain, an empty config (or
 //! `{}`) means "only routes with per-route config call Lambda".
 
+mod client_request;
 mod invocation;
 mod response;
 #[cfg(test)]

@@ -182,3 +182,49 @@ fn content_length_is_decimal() {
     assert_eq!(content_length(0), b"0");
     assert_eq!(content_length(1_048_576), b"1048576");
 }
+
+#[test]
+fn a_stored_head_restores_the_same_event() {
+    let headers: [(&[u8], &[u8]); 2] = [(b"content-type", b"text/plain"), (b"x-a", b"1")];
+    let request = OriginalRequest {
+        method: b"PATCH",
+        path: b"/a?b=c",
+        headers: &headers,
+    };
+    let head = EventHead::new(&request);
+    let restored = EventHead::restore(&head.to_stored()).expect("own value restores");
+    for body in [None, Some(&b"text"[..]), Some(&[0xff, 0x00][..])] {
+        assert_eq!(restored.finish(body), head.finish(body));
+    }
+    let binary: [(&[u8], &[u8]); 0] = [];
+    let binary_head = EventHead::new(&OriginalRequest {
+        headers: &binary,
+        ..request
+    });
+    let restored = EventHead::restore(&binary_head.to_stored()).unwrap();
+    assert_eq!(restored.finish(Some(b"x")), binary_head.finish(Some(b"x")));
+}
+
+#[test]
+fn foreign_stored_values_are_refused() {
+    let stored = EventHead::new(&OriginalRequest {
+        method: b"GET",
+        path: b"/",
+        headers: &[],
+    })
+    .to_stored();
+    for foreign in [
+        &b""[..],
+        b"t",
+        b"x{\"raw_path\":\"/\",\"body\":",
+        b"t{\"raw_path\":\"/\"}",
+        b"{\"raw_path\":\"/\",\"body\":",
+        &stored[..stored.len() - 1],
+    ] {
+        assert!(
+            EventHead::restore(foreign).is_none(),
+            "{}",
+            String::from_utf8_lossy(foreign)
+        );
+    }
+}

@@ -1,11 +1,12 @@
 //! One Invoke call, request side: render the event head, collect the body, get keys
 //! (possibly through an STS callout), then rewrite, map and sign, and let the request go.
 
+use super::client_request;
 use super::response::ResponseSide;
 use crate::credentials::{
     Lookup, RefreshTicket, SigningCredentials, StsError, parse_assume_role_response,
 };
-use crate::event::{EventHead, OriginalRequest, content_length};
+use crate::event::{EventHead, content_length};
 use crate::target::LambdaTarget;
 use dynagate_config::aws_lambda::PayloadTransformMode;
 use dynagate_sdk::{
@@ -19,18 +20,6 @@ pub(super) const CREDENTIALS_EVENT: u64 = 1;
 /// How many fetch rounds a request waits through before giving up (a fetch abandoned by its
 /// stream wakes the waiters, and one of them fetches again).
 const MAX_CREDENTIAL_ROUNDS: u8 = 3;
-
-/// The Envoy-mode event up to its body, rendered from the request as received.
-fn event_head(host: &dyn HttpHost) -> EventHead {
-    let map = HeaderMap::RequestHeaders;
-    let headers = host.headers(map);
-    let request = OriginalRequest {
-        method: host.header(map, ":method").unwrap_or_default(),
-        path: host.header(map, ":path").unwrap_or_default(),
-        headers: &headers,
-    };
-    EventHead::new(&request)
-}
 
 #[derive(Debug)]
 enum Keys {
@@ -72,8 +61,9 @@ pub(super) struct Invocation {
 }
 
 impl Invocation {
-    pub(super) fn new(target: Arc<LambdaTarget>, host: &dyn HttpHost) -> Self {
-        let event = (target.transform() == PayloadTransformMode::Envoy).then(|| event_head(host));
+    pub(super) fn new(target: Arc<LambdaTarget>, host: &mut dyn HttpHost) -> Self {
+        let event = (target.transform() == PayloadTransformMode::Envoy)
+            .then(|| client_request::event_head(host, &target));
         let response = ResponseSide::new(target.transform(), target.mode());
         Self {
             target,

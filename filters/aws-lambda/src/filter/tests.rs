@@ -1,4 +1,5 @@
 mod irsa;
+mod retry;
 
 use super::*;
 use crate::clock::ManualClock;
