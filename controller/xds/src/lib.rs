@@ -5,9 +5,13 @@
 //! hands it to the shared [`SnapshotCache`]; [`serve`] answers Envoy's ADS streams from that cache. Which
 //! snapshot an Envoy gets is its [`NodeKey`]: `node.cluster`, which dynagate's bootstrap sets to the
 //! Gateway's `namespace/name`. This crate knows nothing of Gateways or translation.
+//!
+//! Each stream rolls its Envoy from one snapshot to the next make-before-break (new clusters warm before
+//! routes use them, old clusters go only after routes stop using them): see `rollout`.
 
 mod cache;
 mod metrics;
+mod rollout;
 mod server;
 mod snapshot;
 mod stream;

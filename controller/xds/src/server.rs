@@ -12,10 +12,12 @@ use envoy_types::pb::envoy::service::discovery::v3::{
 };
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 use tokio_stream::wrappers::{ReceiverStream, TcpListenerStream};
 use tonic::{Request, Response, Status, Streaming};
 
 use crate::cache::{NodeKey, SnapshotCache};
+use crate::rollout::Rollout;
 use crate::snapshot::Snapshot;
 use crate::stream::{StreamState, Verdict};
 use crate::tracker::Nack;
@@ -147,6 +149,7 @@ impl Session {
             connected,
             snapshots,
             state: StreamState::default(),
+            rollout: Rollout::default(),
             responses: self.responses,
         };
         let _ = stream.serve(first, self.requests, self.stopped).await;
@@ -185,6 +188,7 @@ struct ActiveStream {
     connected: Connected,
     snapshots: watch::Receiver<Option<Arc<Snapshot>>>,
     state: StreamState,
+    rollout: Rollout,
     responses: Responses,
 }
 
@@ -195,8 +199,14 @@ impl ActiveStream {
         mut requests: Streaming<DiscoveryRequest>,
         mut stopped: Option<watch::Receiver<bool>>,
     ) -> Result<(), Closed> {
+        // The snapshot current when the stream started is already marked seen: take it now.
+        if let Some(snapshot) = self.snapshots.borrow_and_update().clone() {
+            self.rollout.set_target(snapshot, Instant::now());
+            self.state.hold(self.rollout.held());
+        }
         self.on_request(first).await?;
         loop {
+            let deadline = self.rollout.deadline();
             tokio::select! {
                 request = requests.message() => match request {
                     Ok(Some(request)) => self.on_request(request).await?,
@@ -210,28 +220,51 @@ impl ActiveStream {
                     changed.map_err(|_| Closed)?;
                     self.on_snapshot().await?;
                 }
+                () = until(deadline) => self.advance().await?,
                 () = until_stopped(&mut stopped) => return Err(Closed),
             }
         }
     }
 
     async fn on_request(&mut self, request: DiscoveryRequest) -> Result<(), Closed> {
-        // `borrow`, not `borrow_and_update`: a snapshot that arrived meanwhile must still wake
-        // `on_snapshot`, which pushes the other types (this one will then already be current).
-        let snapshot = self.snapshots.borrow().clone();
-        let (verdict, response) = self.state.on_request(&request, snapshot.as_deref());
+        // Answered from what the rollout serves; a snapshot that arrived meanwhile still wakes
+        // `on_snapshot`, which starts rolling it out.
+        let served = self.rollout.served();
+        let (verdict, response) = self.state.on_request(&request, served.as_deref());
         self.record(&request, verdict);
-        match response {
-            Some(response) => self.send(response).await,
-            None => Ok(()),
+        if let Some(response) = response {
+            self.send(response).await?;
         }
+        // An ACK may end a rollout phase.
+        self.advance().await
     }
 
     async fn on_snapshot(&mut self) -> Result<(), Closed> {
         let Some(snapshot) = self.snapshots.borrow_and_update().clone() else {
             return Ok(());
         };
-        for response in self.state.on_snapshot(&snapshot) {
+        self.rollout.set_target(snapshot, Instant::now());
+        tracing::debug!(node = %self.connected.key, node_id = self.connected.node_id, phase = ?self.rollout.phase(), "rollout started");
+        self.push_served().await?;
+        self.advance().await
+    }
+
+    /// Moves the rollout on as far as the ACKs so far allow, pushing what that releases.
+    async fn advance(&mut self) -> Result<(), Closed> {
+        if self.rollout.advance(&self.state, Instant::now()) {
+            tracing::debug!(node = %self.connected.key, node_id = self.connected.node_id, phase = ?self.rollout.phase(), "rollout advanced");
+            self.push_served().await?;
+        }
+        Ok(())
+    }
+
+    /// Pushes every type whose served content differs from what was sent, minus the held ones.
+    async fn push_served(&mut self) -> Result<(), Closed> {
+        self.state.hold(self.rollout.held());
+        let Some(served) = self.rollout.served() else {
+            return Ok(());
+        };
+        for response in self.state.on_snapshot(&served) {
             self.send(response).await?;
         }
         Ok(())
@@ -281,6 +314,14 @@ impl ActiveStream {
             .map_err(|_| Closed)?;
         cache.tracker().pushed(key, node_id, &type_url, &version);
         Ok(())
+    }
+}
+
+/// Resolves at `deadline`; never without one.
+async fn until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending::<()>().await,
     }
 }
 

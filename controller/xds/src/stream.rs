@@ -10,7 +10,9 @@
 //! - a type is pushed on a new snapshot only when the content it selects changed;
 //! - routes, endpoints and secrets are served by name (only the requested ones), listeners and clusters as
 //!   a wildcard; a changed name list is answered even when nothing else changed;
-//! - when several types change at once they go out in [`type_url::PUSH_ORDER`].
+//! - when several types change at once they go out in [`type_url::PUSH_ORDER`];
+//! - a type on hold (see [`crate::rollout`]) is neither answered nor pushed until released; a request for
+//!   it is remembered, and the release pushes it.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -69,6 +71,8 @@ struct Sent {
 struct TypeState {
     subscription: Subscription,
     sent: Option<Sent>,
+    /// The version of the last response Envoy ACKed on this stream.
+    acked: Option<String>,
 }
 
 /// What a request said about the previous response, for the tracker and the logs.
@@ -89,9 +93,40 @@ pub(crate) enum Verdict {
 pub(crate) struct StreamState {
     types: HashMap<String, TypeState>,
     nonces: u64,
+    /// Types withheld for now: requests for them are recorded but not answered.
+    held: BTreeSet<String>,
 }
 
 impl StreamState {
+    /// Withholds exactly `type_urls` from now on (an empty list releases every type).
+    pub(crate) fn hold(&mut self, type_urls: &[&str]) {
+        self.held = type_urls.iter().map(|url| (*url).to_owned()).collect();
+    }
+
+    /// Whether Envoy ACKed, on this stream, exactly what `snapshot` selects for its subscription to
+    /// `type_url`, and that subscription covers every name in `required` (a wildcard covers all).
+    pub(crate) fn has_applied(
+        &self,
+        type_url: &str,
+        snapshot: &Snapshot,
+        required: &BTreeSet<String>,
+    ) -> bool {
+        let Some(state) = self.types.get(type_url) else {
+            return false;
+        };
+        let covered = required
+            .iter()
+            .all(|name| state.subscription.includes(name));
+        covered
+            && state.acked.as_deref()
+                == Some(select(snapshot, type_url, &state.subscription).0.as_str())
+    }
+
+    /// Whether Envoy subscribed to `type_url` on this stream.
+    pub(crate) fn is_subscribed(&self, type_url: &str) -> bool {
+        self.types.contains_key(type_url)
+    }
+
     /// Handles one request: classifies it and returns the response to send, if any.
     pub(crate) fn on_request(
         &mut self,
@@ -126,11 +161,16 @@ impl StreamState {
         let state = self.types.entry(type_url.to_owned()).or_insert(TypeState {
             subscription: subscription.clone(),
             sent: None,
+            acked: None,
         });
         state.subscription = subscription;
+        if let (Verdict::Ack { .. }, Some(sent)) = (&verdict, &state.sent) {
+            state.acked = Some(sent.version.clone());
+        }
 
         // Answer a new stream or a new subscription; an ACK or NACK alone asks for nothing.
-        let answer = verdict == Verdict::Subscribe || changed || state.sent.is_none();
+        let answer = (verdict == Verdict::Subscribe || changed || state.sent.is_none())
+            && !self.held.contains(type_url);
         let response = match snapshot {
             Some(snapshot) if answer => Some(self.respond(type_url, snapshot)),
             _ => None,
@@ -145,6 +185,9 @@ impl StreamState {
             .types
             .iter()
             .filter(|(type_url, state)| {
+                if self.held.contains(type_url.as_str()) {
+                    return false;
+                }
                 let current = select(snapshot, type_url, &state.subscription).0;
                 state
                     .sent
@@ -163,6 +206,7 @@ impl StreamState {
         let state = self.types.entry(type_url.to_owned()).or_insert(TypeState {
             subscription: Subscription::Wildcard,
             sent: None,
+            acked: None,
         });
         let (version, selected) = select(snapshot, type_url, &state.subscription);
         let resources = selected

@@ -23,6 +23,9 @@ use tokio::task::JoinHandle;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Streaming;
 
+#[path = "ads/rollout.rs"]
+mod rollout;
+
 const GATEWAY: &str = "default/example";
 const DEADLINE: Duration = Duration::from_secs(10);
 
@@ -325,15 +328,14 @@ async fn an_update_pushes_the_changed_type_only_and_an_unchanged_one_pushes_noth
     assert_ne!(update.version_info, listeners.version_info);
     envoy.ack(&update).await;
 
-    // Both types change: clusters go first.
+    // Both types change: clusters go first, listeners once the clusters are ACKed.
     server.cache.set(key, snapshot(&["a", "b"], &["l3"]));
     let first = envoy.next().await;
-    let second = envoy.next().await;
-    assert_eq!(
-        (first.type_url.as_str(), second.type_url.as_str()),
-        (type_url::CLUSTER, type_url::LISTENER)
-    );
+    assert_eq!(first.type_url, type_url::CLUSTER);
     assert_eq!(names(&first), ["a", "b"]);
+    envoy.ack(&first).await;
+    let second = envoy.next().await;
+    assert_eq!(second.type_url, type_url::LISTENER);
     assert_eq!(names(&second), ["l3"]);
 }
 

@@ -171,9 +171,6 @@ async fn a_changed_manifest_is_applied_without_failing_requests_in_flight() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "known bug: when a route moves to another backend, one state-of-the-world push drops the \
-            old cluster (CDS) before the route moves (RDS), and a new EDS cluster is still warming when \
-            the route reaches it: requests in between get 500 (unknown cluster)"]
 async fn moving_a_route_to_another_backend_fails_no_request() {
     let (a, b, c) = (
         EchoUpstream::start().await.unwrap(),
