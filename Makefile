@@ -3,7 +3,7 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/dynagate/target
 CARGO ?= cargo
 
-.PHONY: all envoy build modules run test lint unit e2e bench fmt
+.PHONY: all envoy build modules run test lint unit e2e bench fmt chart
 
 all: build
 
@@ -40,3 +40,11 @@ bench:
 
 fmt:
 	$(CARGO) fmt --all
+
+# The Helm chart: lint (strict) and render it, CRDs included. Helm comes from scripts/install-helm.sh (cached).
+# The committed CRDs are checked against the Rust types by `cargo test -p dynagate-controller --test crds`.
+chart:
+	@helm=$$(./scripts/install-helm.sh) && \
+	  "$$helm" lint --strict charts/dynagate && \
+	  "$$helm" template dynagate charts/dynagate --namespace dynagate-system --include-crds >/dev/null && \
+	  echo "chart: helm lint and helm template OK"

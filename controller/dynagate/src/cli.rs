@@ -1,4 +1,4 @@
-//! The command line: `dynagate run | bootstrap | validate`.
+//! The command line: `dynagate run | bootstrap | validate | crds`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +29,8 @@ pub enum Command {
     Bootstrap(BootstrapArgs),
     /// Check a directory of manifests offline; exits non-zero on any error.
     Validate(ValidateArgs),
+    /// Print our CustomResourceDefinitions (multi-document YAML), generated from the API types.
+    Crds,
 }
 
 /// `dynagate run`.
@@ -112,6 +114,13 @@ pub fn execute(cli: Cli) -> ExitCode {
                 Err(err) => fail(&anyhow::Error::from(err)),
             }
         }
+        Command::Crds => match crate::crds::render_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => fail(&anyhow::Error::from(err)),
+        },
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod bootstrap;
 pub mod cli;
+pub mod crds;
 pub mod manifests;
 pub mod metrics;
 pub mod pipeline;

@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "camelCase")]
 pub struct DirectResponseSpec {
     /// HTTP status code, 200-599.
+    #[schemars(range(min = 200, max = 599))]
     pub status: u32,
     /// Response body (at most 4096 bytes); exclusive with `bodyFormat`.
+    #[schemars(length(min = 1, max = 4096))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
     /// Formatted body (Envoy substitution operators).

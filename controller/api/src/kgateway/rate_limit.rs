@@ -23,9 +23,11 @@ pub struct LocalRateLimitPolicy {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_bucket: Option<TokenBucket>,
     /// Percentage of requests the limiter looks at (0-100, default 100).
+    #[schemars(range(max = 100))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_enabled: Option<u32>,
     /// Percentage of limited requests actually rejected (0-100, default 100).
+    #[schemars(range(max = 100))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub percent_enforced: Option<u32>,
     /// Per-descriptor buckets (newest kgateway); kept opaque (not supported yet).
@@ -38,8 +40,10 @@ pub struct LocalRateLimitPolicy {
 #[serde(rename_all = "camelCase")]
 pub struct TokenBucket {
     /// Bucket size (>= 1).
+    #[schemars(range(min = 1))]
     pub max_tokens: u32,
     /// Tokens added per fill (>= 1, default 1).
+    #[schemars(range(min = 1))]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tokens_per_fill: Option<u32>,
     /// Fill period as a Go-style duration (`1s`, `500ms`, `1m30s`), at least 50ms.
