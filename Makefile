@@ -21,7 +21,7 @@ run: envoy
 	./scripts/run.sh
 
 # The one test command (README, .ci/run): installs what is missing, lints, unit tests, e2e tests.
-test: envoy lint modules
+test: envoy lint modules chart
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
