@@ -55,7 +55,7 @@ pub mod __private {
 /// registry built by `$registry` (a `fn() -> Registry`) and reports ABI `v0.2.0`. Use it once,
 /// in the cdylib crate. The other hooks come from the SDK itself.
 ///
-/// ```ignore
+/// ```text
 /// fn registry() -> dynagate_sdk::Registry {
 ///     dynagate_sdk::Registry::new().http_filter("transformation", TransformationFactory)
 /// }

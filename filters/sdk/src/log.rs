@@ -35,7 +35,7 @@ impl LogLevel {
 /// Logs through a host (`HttpHost`, `AccessLogHost`, `ConfigContext`), formatting only when the
 /// level is enabled, so a disabled debug line costs one cheap level check and no allocation.
 ///
-/// ```ignore
+/// ```text
 /// envoy_log!(host, Debug, "rewrote {} bytes", body.len());
 /// ```
 #[macro_export]

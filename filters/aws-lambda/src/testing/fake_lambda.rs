@@ -2,7 +2,7 @@
 //! for e2e tests: verifies every request's SigV4 signature with [`SigV4Verifier`], resolves the
 //! function and qualifier, honours `x-amz-invocation-type`, and answers like Lambda.
 //!
-//! ```ignore
+//! ```text
 //! let lambda = FakeLambda::builder("us-east-1")
 //!     .key("AKIDEXAMPLE", "secret", None)
 //!     .function("echo", FakeFunction::Echo)
