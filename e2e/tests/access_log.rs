@@ -5,6 +5,9 @@
 //! logs the requests of every listener of the Gateway.
 #![allow(clippy::unwrap_used, reason = "test helpers should fail loudly")]
 
+#[path = "support/controlled.rs"]
+mod controlled;
+
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
@@ -13,14 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
-use dynagate_controller::run::Controller;
+use controlled::ControlledGateway;
 use dynagate_e2e::{
     AccessLog, Bootstrap, DEFAULT_REQUEST_TIMEOUT, ECHO_DELAY_MS, ECHO_RESPONSE_HEADER,
     ECHO_STATUS, EchoUpstream, Envoy, EnvoyOptions, GATEWAY_NAME, GATEWAY_NAMESPACE,
-    HttpConnection, HttpRequest, Listener, MAIN_LISTENER, ManifestDir, Route, UPSTREAM_CLUSTER,
-    Value, eventually, gateway_manifest, json, module_dir, reserve_port,
-    start_envoy_from_bootstrap, static_backend_manifest,
+    HttpConnection, HttpRequest, Listener, MAIN_LISTENER, Route, UPSTREAM_CLUSTER, Value,
+    eventually, gateway_manifest, json, reserve_port, static_backend_manifest,
 };
 
 const LOGGER: &str = "access_log";
@@ -470,38 +471,27 @@ async fn a_gateway_level_http_listener_policy_logs_every_listener() {
     let upstream = EchoUpstream::start().await.unwrap();
     let logs = tempfile::tempdir().unwrap();
     let log = logs.path().join("gateway-access.log");
-    let (first, second) = (reserve_port().unwrap(), reserve_port().unwrap());
-    let manifests = ManifestDir::new().unwrap();
-    let gateway = format!(
-        "{}  - name: second\n    protocol: HTTP\n    port: {second}\n",
-        gateway_manifest(first)
-    );
-    manifests.write("gateway.yaml", &gateway).unwrap();
-    manifests
-        .write(
+    let second = reserve_port().unwrap();
+    let files = [
+        (
             "echo.yaml",
-            &static_backend_manifest("echo", upstream.addr()),
+            static_backend_manifest("echo", upstream.addr()),
+        ),
+        ("logged.yaml", routed_and_logged(&log)),
+    ];
+    let with_second_listener = |first| {
+        format!(
+            "{}  - name: second\n    protocol: HTTP\n    port: {second}\n",
+            gateway_manifest(first)
         )
-        .unwrap();
-    manifests
-        .write("logged.yaml", &routed_and_logged(&log))
-        .unwrap();
-    let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-        .await
-        .unwrap();
-    let mut params = BootstrapParams::new(
-        GatewayKey::new(GATEWAY_NAMESPACE, GATEWAY_NAME),
-        controller.xds_addr().to_string().parse().unwrap(),
-    );
-    params.admin_port = 0;
-    params.module_dir = Some(module_dir().unwrap());
-    let (envoy, first_addr) = start_envoy_from_bootstrap(
-        &params.render_yaml().unwrap(),
-        &format!("listener~{first}"),
-        EnvoyOptions::default(),
-    )
-    .await
-    .unwrap();
+    };
+    let ControlledGateway {
+        envoy,
+        controller: _controller,
+        manifests: _manifests,
+        addr: first_addr,
+        ..
+    } = ControlledGateway::start(with_second_listener, &files).await;
     let second_addr = envoy
         .wait_for_listener(&format!("listener~{second}"))
         .await

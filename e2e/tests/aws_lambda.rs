@@ -11,17 +11,19 @@
     reason = "test helpers should fail loudly"
 )]
 
+#[path = "support/controlled.rs"]
+mod controlled;
+
 use std::net::SocketAddr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use controlled::ControlledGateway;
 use dynagate_aws_lambda::testing::{FakeFunction, FakeLambda, RecordedInvocation};
-use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
 use dynagate_controller::run::Controller;
 use dynagate_e2e::{
-    Bootstrap, Cluster, Envoy, EnvoyOptions, GATEWAY_NAME, GATEWAY_NAMESPACE, HttpRequest,
-    HttpResponse, Listener, MAIN_LISTENER, ManifestDir, ModuleConfig, ModuleFilter, Route, Value,
-    eventually, gateway_manifest, json, module_dir, reserve_port, start_envoy_from_bootstrap,
+    Bootstrap, Cluster, Envoy, GATEWAY_NAME, HttpRequest, HttpResponse, Listener, MAIN_LISTENER,
+    ManifestDir, ModuleConfig, ModuleFilter, Route, Value, eventually, gateway_manifest, json,
 };
 
 const REGION: &str = "us-east-1";
@@ -159,30 +161,13 @@ struct LambdaGateway {
 impl LambdaGateway {
     async fn start() -> Self {
         let lambda = start_fake().await;
-        let manifests = ManifestDir::new().unwrap();
-        let port = reserve_port().unwrap();
-        manifests
-            .write("gateway.yaml", &gateway_manifest(port))
-            .unwrap();
-        for (name, text) in manifests_for(&lambda) {
-            manifests.write(name, &text).unwrap();
-        }
-        let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-            .await
-            .unwrap();
-        let mut params = BootstrapParams::new(
-            GatewayKey::new(GATEWAY_NAMESPACE, GATEWAY_NAME),
-            controller.xds_addr().to_string().parse().unwrap(),
-        );
-        params.admin_port = 0;
-        params.module_dir = Some(module_dir().unwrap());
-        let (envoy, addr) = start_envoy_from_bootstrap(
-            &params.render_yaml().unwrap(),
-            &format!("listener~{port}"),
-            EnvoyOptions::default(),
-        )
-        .await
-        .unwrap();
+        let ControlledGateway {
+            envoy,
+            controller,
+            manifests,
+            addr,
+            ..
+        } = ControlledGateway::start(gateway_manifest, &manifests_for(&lambda)).await;
         let gateway = Self {
             lambda,
             _manifests: manifests,

@@ -6,71 +6,17 @@
     reason = "test helpers should fail loudly"
 )]
 
-use std::future::Future;
-use std::net::{SocketAddr, TcpListener};
-use std::path::Path;
-use std::time::Duration;
+#[path = "support/controlled.rs"]
+mod controlled;
 
-use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
+use std::net::SocketAddr;
+
+use controlled::ControlledGateway;
 use dynagate_controller::run::Controller;
-use dynagate_e2e::{EchoUpstream, Envoy, EnvoyOptions, HttpRequest, Value, module_dir};
+use dynagate_e2e::{
+    EchoUpstream, HttpRequest, Value, eventually, gateway_manifest, static_backend_manifest,
+};
 use tokio::time::Instant;
-
-/// Generous: Envoy reconnects with backoff, and the machine may be busy compiling.
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// A port for the Gateway listener. The Gateway API needs a real port in the manifest, so this binds
-/// port 0 and releases it for Envoy to take (a narrow race with other processes, not with fixed numbers).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn gateway_yaml(port: u16) -> String {
-    format!(
-        "apiVersion: gateway.networking.k8s.io/v1
-kind: GatewayClass
-metadata:
-  name: dynagate
-spec:
-  controllerName: dynagate.dev/gateway-controller
----
-apiVersion: gateway.networking.k8s.io/v1
-kind: Gateway
-metadata:
-  name: edge
-  namespace: default
-spec:
-  gatewayClassName: dynagate
-  listeners:
-  - name: http
-    protocol: HTTP
-    port: {port}
-"
-    )
-}
-
-fn backend_yaml(upstream: SocketAddr) -> String {
-    format!(
-        "apiVersion: gateway.kgateway.dev/v1alpha1
-kind: Backend
-metadata:
-  name: echo
-  namespace: default
-spec:
-  type: Static
-  static:
-    hosts:
-    - host: {}
-      port: {}
-",
-        upstream.ip(),
-        upstream.port()
-    )
-}
 
 /// One route to the echo Backend that tags requests with `x-version: <version>`.
 fn route_yaml(version: &str) -> String {
@@ -111,32 +57,6 @@ spec:
   transformaton: {}
 ";
 
-/// Writes atomically (write + rename), as editors and `kubectl`-style tools do, so the watcher never
-/// reads half a file.
-fn write(dir: &Path, name: &str, text: &str) {
-    let staged = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&staged, text).unwrap();
-    std::fs::rename(&staged, dir.join(name)).unwrap();
-}
-
-/// Polls `probe` until it yields a value or the deadline passes.
-async fn eventually<T, F: Future<Output = Option<T>>>(
-    what: &str,
-    mut probe: impl FnMut() -> F,
-) -> T {
-    let deadline = Instant::now() + DEADLINE;
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {DEADLINE:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 /// The `x-version` the echo upstream saw for `GET /echo`, or `None` if the request did not reach it.
 async fn version_seen(gateway: SocketAddr) -> Option<String> {
     let response = HttpRequest::get("/echo/hello").send(gateway).await.ok()?;
@@ -155,71 +75,74 @@ async fn controller_status(controller: &Controller) -> Value {
     response.json().unwrap()
 }
 
-/// Starts Envoy on the bootstrap for Gateway default/edge and returns it with its Gateway listener.
-async fn start_envoy(work: &Path, controller: &Controller, port: u16) -> (Envoy, SocketAddr) {
-    let mut params = BootstrapParams::new(
-        GatewayKey::new("default", "edge"),
-        controller.xds_addr().to_string().parse().unwrap(),
-    );
-    params.admin_port = 0;
-    params.module_dir = Some(module_dir().unwrap());
-    let config = work.join("envoy.yaml");
-    std::fs::write(&config, params.render_yaml().unwrap()).unwrap();
-    let envoy = Envoy::start_from_file(&config, EnvoyOptions::default())
-        .await
-        .unwrap();
-    let listener = envoy
-        .wait_for_listener(&format!("listener~{port}"))
-        .await
-        .unwrap();
-    (envoy, listener)
+/// The echo upstream, and a Gateway served through the controller that routes `/echo` to it with the
+/// route tagging requests `x-version: version`.
+async fn echo_gateway(version: &str) -> (EchoUpstream, ControlledGateway) {
+    let upstream = EchoUpstream::start().await.unwrap();
+    let files = [
+        (
+            "backend.yaml",
+            static_backend_manifest("echo", upstream.addr()),
+        ),
+        ("route.yaml", route_yaml(version)),
+    ];
+    let served = ControlledGateway::start(gateway_manifest, &files).await;
+    (upstream, served)
+}
+
+/// Polls until requests through `gateway` reach the echo upstream tagged `x-version: version`.
+async fn wait_for_version(what: &str, gateway: SocketAddr, version: &str) {
+    eventually(what, || async {
+        match version_seen(gateway).await {
+            Some(seen) if seen == version => Ok(()),
+            other => Err(format!("x-version seen: {other:?}")),
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// The `x-version` of the first request through `gateway` that reaches the echo upstream.
+async fn first_version_seen(what: &str, gateway: SocketAddr) -> String {
+    eventually(what, || async {
+        version_seen(gateway)
+            .await
+            .ok_or_else(|| "no request reached the echo upstream".to_owned())
+    })
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
 async fn a_manifest_directory_is_served_follows_changes_and_survives_a_broken_file() {
-    let upstream = EchoUpstream::start().await.unwrap();
-    let manifests = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let port = free_port();
-    write(manifests.path(), "gateway.yaml", &gateway_yaml(port));
-    write(
-        manifests.path(),
-        "backend.yaml",
-        &backend_yaml(upstream.addr()),
-    );
-    write(manifests.path(), "route.yaml", &route_yaml("v1"));
-
-    let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-        .await
-        .unwrap();
-    let (_envoy, gateway) = start_envoy(work.path(), &controller, port).await;
+    let (_upstream, served) = echo_gateway("v1").await;
+    let (gateway, manifests) = (served.addr, &served.manifests);
 
     // A route works.
-    let seen = eventually("the route to reach the echo upstream", || {
-        version_seen(gateway)
-    })
-    .await;
+    let seen = first_version_seen("the route to reach the echo upstream", gateway).await;
     assert_eq!(seen, "v1");
 
     // A manifest change is pushed.
-    write(manifests.path(), "route.yaml", &route_yaml("v2"));
+    manifests.write("route.yaml", &route_yaml("v2")).unwrap();
     let started = Instant::now();
-    eventually("the changed route to take effect", || async {
-        (version_seen(gateway).await.as_deref() == Some("v2")).then_some(())
-    })
-    .await;
+    wait_for_version("the changed route to take effect", gateway, "v2").await;
     eprintln!("change took effect after {:?}", started.elapsed());
 
     // An invalid manifest is reported and the last good configuration keeps serving.
-    write(manifests.path(), "policy.yaml", BROKEN_POLICY);
+    manifests.write("policy.yaml", BROKEN_POLICY).unwrap();
     let status = eventually("the broken file to be reported", || async {
-        let status = controller_status(&controller).await;
+        let status = controller_status(&served.controller).await;
         let reported = status["manifests"]["errors"]
             .as_array()
             .is_some_and(|errors| !errors.is_empty());
-        reported.then_some(status)
+        if reported {
+            Ok(status)
+        } else {
+            Err(format!("status: {status}"))
+        }
     })
-    .await;
+    .await
+    .unwrap();
     assert_eq!(
         status["manifests"]["errors"][0]["field"],
         "spec.transformaton"
@@ -234,13 +157,10 @@ async fn a_manifest_directory_is_served_follows_changes_and_survives_a_broken_fi
     }
 
     // Fixing the file publishes again; Envoy accepted everything it was sent.
-    std::fs::remove_file(manifests.path().join("policy.yaml")).unwrap();
-    write(manifests.path(), "route.yaml", &route_yaml("v3"));
-    eventually("the fix to take effect", || async {
-        (version_seen(gateway).await.as_deref() == Some("v3")).then_some(())
-    })
-    .await;
-    let status = controller_status(&controller).await;
+    manifests.remove("policy.yaml").unwrap();
+    manifests.write("route.yaml", &route_yaml("v3")).unwrap();
+    wait_for_version("the fix to take effect", gateway, "v3").await;
+    let status = controller_status(&served.controller).await;
     let envoys = status["xds"]["default/edge"]
         .as_object()
         .expect("the Envoy is tracked");
@@ -249,45 +169,33 @@ async fn a_manifest_directory_is_served_follows_changes_and_survives_a_broken_fi
             assert_eq!(delivery["nacks"], 0, "{id} rejected {kind}: {delivery}");
         }
     }
-    controller.stop().await.unwrap();
+    served.controller.stop().await.unwrap();
 }
 
 #[tokio::test]
 async fn envoy_recovers_when_the_controller_restarts() {
-    let upstream = EchoUpstream::start().await.unwrap();
-    let manifests = tempfile::tempdir().unwrap();
-    let work = tempfile::tempdir().unwrap();
-    let port = free_port();
-    write(manifests.path(), "gateway.yaml", &gateway_yaml(port));
-    write(
-        manifests.path(),
-        "backend.yaml",
-        &backend_yaml(upstream.addr()),
-    );
-    write(manifests.path(), "route.yaml", &route_yaml("before"));
-
-    let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-        .await
-        .unwrap();
-    let xds = controller.xds_addr();
-    let (_envoy, gateway) = start_envoy(work.path(), &controller, port).await;
+    let (_upstream, served) = echo_gateway("before").await;
+    let (gateway, manifests) = (served.addr, &served.manifests);
+    let xds = served.controller.xds_addr();
     assert_eq!(
-        eventually("the first route", || version_seen(gateway)).await,
+        first_version_seen("the first route", gateway).await,
         "before"
     );
 
     // Controller gone: Envoy keeps serving what it has.
-    controller.stop().await.unwrap();
+    served.controller.stop().await.unwrap();
     assert_eq!(version_seen(gateway).await.as_deref(), Some("before"));
 
     // A new controller on the same address, with changed manifests: Envoy reconnects and follows.
-    write(manifests.path(), "route.yaml", &route_yaml("after"));
+    manifests.write("route.yaml", &route_yaml("after")).unwrap();
     let controller = Controller::start(manifests.path(), &xds.to_string(), "127.0.0.1:0")
         .await
         .unwrap();
-    eventually("Envoy to reconnect and take the new route", || async {
-        (version_seen(gateway).await.as_deref() == Some("after")).then_some(())
-    })
+    wait_for_version(
+        "Envoy to reconnect and take the new route",
+        gateway,
+        "after",
+    )
     .await;
     controller.stop().await.unwrap();
 }

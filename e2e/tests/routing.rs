@@ -12,15 +12,16 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
+use controlled::ControlledGateway;
 use dynagate_controller::run::Controller;
 use dynagate_e2e::{
-    EchoUpstream, Envoy, EnvoyOptions, GATEWAY_NAME, GATEWAY_NAMESPACE, HttpConnection,
-    HttpRequest, HttpResponse, ManifestDir, Value, binomial_range, endpoint_service_manifest,
-    eventually, gateway_manifest, module_dir, reserve_port, start_envoy_from_bootstrap,
-    static_backend_manifest,
+    EchoUpstream, Envoy, GATEWAY_NAME, GATEWAY_NAMESPACE, HttpConnection, HttpRequest,
+    HttpResponse, ManifestDir, Value, binomial_range, endpoint_service_manifest, eventually,
+    gateway_manifest, static_backend_manifest,
 };
 
+#[path = "support/controlled.rs"]
+mod controlled;
 #[path = "routing/filters.rs"]
 mod filters;
 #[path = "routing/reload.rs"]
@@ -46,30 +47,13 @@ struct Gateway {
 impl Gateway {
     /// Writes the Gateway manifest and `files` (name, YAML), then starts the controller and Envoy.
     async fn start<N: AsRef<str>>(files: &[(N, String)]) -> Self {
-        let manifests = ManifestDir::new().unwrap();
-        let port = reserve_port().unwrap();
-        manifests
-            .write("gateway.yaml", &gateway_manifest(port))
-            .unwrap();
-        for (name, text) in files {
-            manifests.write(name.as_ref(), text).unwrap();
-        }
-        let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-            .await
-            .unwrap();
-        let mut params = BootstrapParams::new(
-            GatewayKey::new(GATEWAY_NAMESPACE, GATEWAY_NAME),
-            controller.xds_addr().to_string().parse().unwrap(),
-        );
-        params.admin_port = 0;
-        params.module_dir = Some(module_dir().unwrap());
-        let (envoy, addr) = start_envoy_from_bootstrap(
-            &params.render_yaml().unwrap(),
-            &format!("listener~{port}"),
-            EnvoyOptions::default(),
-        )
-        .await
-        .unwrap();
+        let ControlledGateway {
+            envoy,
+            controller,
+            manifests,
+            addr,
+            port,
+        } = ControlledGateway::start(gateway_manifest, files).await;
         Self {
             manifests,
             controller,

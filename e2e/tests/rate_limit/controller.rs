@@ -2,12 +2,12 @@
 //! bootstrap it prints. A Gateway-level policy is one bucket for all its routes, `local: {}` exempts a
 //! route, and a config push that changes one policy leaves the other buckets as they were.
 
-use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
-use dynagate_controller::run::Controller;
+#[path = "../support/controlled.rs"]
+mod controlled;
+
+use controlled::ControlledGateway;
 use dynagate_e2e::{
-    EchoUpstream, EnvoyOptions, GATEWAY_NAME, GATEWAY_NAMESPACE, HttpRequest, ManifestDir,
-    eventually, gateway_manifest, module_dir, reserve_port, start_envoy_from_bootstrap,
-    static_backend_manifest,
+    EchoUpstream, HttpRequest, eventually, gateway_manifest, static_backend_manifest,
 };
 
 /// HTTPRoute `name` for `/name` to the echo Backend.
@@ -59,10 +59,7 @@ async fn status_of(gateway: std::net::SocketAddr, path: &str) -> u16 {
 #[tokio::test]
 async fn gateway_buckets_are_shared_exemptions_hold_and_a_push_keeps_unrelated_buckets() {
     let upstream = EchoUpstream::start().await.unwrap();
-    let manifests = ManifestDir::new().unwrap();
-    let port = reserve_port().unwrap();
     let mut files = vec![
-        ("gateway.yaml".to_owned(), gateway_manifest(port)),
         (
             "backend.yaml".to_owned(),
             static_backend_manifest("echo", upstream.addr()),
@@ -91,25 +88,13 @@ async fn gateway_buckets_are_shared_exemptions_hold_and_a_push_keeps_unrelated_b
     for name in ["g1", "g2", "drained", "other", "free"] {
         files.push((format!("route-{name}.yaml"), route(name)));
     }
-    for (name, text) in &files {
-        manifests.write(name, text).unwrap();
-    }
-    let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-        .await
-        .unwrap();
-    let mut params = BootstrapParams::new(
-        GatewayKey::new(GATEWAY_NAMESPACE, GATEWAY_NAME),
-        controller.xds_addr().to_string().parse().unwrap(),
-    );
-    params.admin_port = 0;
-    params.module_dir = Some(module_dir().unwrap());
-    let (_envoy, gateway) = start_envoy_from_bootstrap(
-        &params.render_yaml().unwrap(),
-        &format!("listener~{port}"),
-        EnvoyOptions::default(),
-    )
-    .await
-    .unwrap();
+    let ControlledGateway {
+        envoy: _envoy,
+        controller,
+        manifests,
+        addr: gateway,
+        ..
+    } = ControlledGateway::start(gateway_manifest, &files).await;
 
     // The exempt route takes no tokens, so polling it for readiness costs no bucket anything.
     eventually("the routes to be served", || async {

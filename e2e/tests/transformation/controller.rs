@@ -1,12 +1,12 @@
 //! TrafficPolicy.transformation through the controller: `dynagate run` on a manifest directory, Envoy on
 //! the bootstrap it prints, and the most specific attachment (rule > route > Gateway) winning.
 
-use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
-use dynagate_controller::run::Controller;
+#[path = "../support/controlled.rs"]
+mod controlled;
+
+use controlled::ControlledGateway;
 use dynagate_e2e::{
-    EchoUpstream, EnvoyOptions, GATEWAY_NAME, GATEWAY_NAMESPACE, HttpRequest, ManifestDir,
-    eventually, gateway_manifest, module_dir, reserve_port, start_envoy_from_bootstrap,
-    static_backend_manifest,
+    EchoUpstream, HttpRequest, eventually, gateway_manifest, static_backend_manifest,
 };
 
 /// HTTPRoute `app`: rule `special` for `/special`, an unnamed rule for everything else, both to `echo`.
@@ -56,10 +56,7 @@ spec:
 #[tokio::test]
 async fn the_most_specific_transformation_policy_wins_through_the_controller() {
     let upstream = EchoUpstream::start().await.unwrap();
-    let manifests = ManifestDir::new().unwrap();
-    let port = reserve_port().unwrap();
     let files = [
-        ("gateway.yaml", gateway_manifest(port)),
         (
             "backend.yaml",
             static_backend_manifest("echo", upstream.addr()),
@@ -88,25 +85,13 @@ async fn the_most_specific_transformation_policy_wins_through_the_controller() {
             ),
         ),
     ];
-    for (name, text) in &files {
-        manifests.write(name, text).unwrap();
-    }
-    let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-        .await
-        .unwrap();
-    let mut params = BootstrapParams::new(
-        GatewayKey::new(GATEWAY_NAMESPACE, GATEWAY_NAME),
-        controller.xds_addr().to_string().parse().unwrap(),
-    );
-    params.admin_port = 0;
-    params.module_dir = Some(module_dir().unwrap());
-    let (_envoy, gateway) = start_envoy_from_bootstrap(
-        &params.render_yaml().unwrap(),
-        &format!("listener~{port}"),
-        EnvoyOptions::default(),
-    )
-    .await
-    .unwrap();
+    let ControlledGateway {
+        envoy: _envoy,
+        controller,
+        manifests: _manifests,
+        addr: gateway,
+        ..
+    } = ControlledGateway::start(gateway_manifest, &files).await;
 
     for (host, path, level) in [
         ("app.test", "/special/x", "rule"),
