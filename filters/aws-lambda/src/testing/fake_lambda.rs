@@ -35,7 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use invoke::{RecordedInvocation, RejectedRequest};
+pub use invoke::{ReceivedInvoke, RecordedInvocation, RejectedRequest};
 pub use sts::StsCall;
 
 /// What a fake function does when invoked synchronously.
@@ -45,6 +45,10 @@ pub enum FakeFunction {
     /// "x-fake-function":<name>},"body":<the payload it received, as text>}`: with
     /// `payloadTransformMode: Envoy` the client reads back the event the filter sent.
     Echo,
+    /// Answers the event's `body` and `is_base64_encoded` as its result (`statusCode` 200,
+    /// `content-type: application/octet-stream`): with `payloadTransformMode: Envoy` the client
+    /// gets back exactly the bytes it sent.
+    Mirror,
     /// Returns this value as the function's result.
     Returns(serde_json::Value),
     /// Throws: 200 with `x-amz-function-error: Unhandled` and `{"errorMessage", "errorType"}`.
@@ -196,6 +200,7 @@ impl FakeLambdaBuilder {
 
 #[derive(Default)]
 struct Log {
+    received: Vec<ReceivedInvoke>,
     invocations: Vec<RecordedInvocation>,
     rejections: Vec<RejectedRequest>,
     sts_calls: Vec<StsCall>,
@@ -301,6 +306,11 @@ impl FakeLambda {
             credentials,
             ..AwsLambda::default()
         }
+    }
+
+    /// Every request to the Invoke API so far (accepted or refused), as it arrived, in order.
+    pub fn received(&self) -> Vec<ReceivedInvoke> {
+        self.state.log().received.clone()
     }
 
     /// Accepted invocations so far, in order.

@@ -43,6 +43,20 @@ impl RecordedInvocation {
     }
 }
 
+/// A request to the Invoke API exactly as it arrived, before any check: for re-verifying its
+/// signature with another implementation (the e2e tests use botocore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedInvoke {
+    /// `POST`, ...
+    pub method: String,
+    /// The request target as sent (path and query, not decoded).
+    pub path: String,
+    /// Headers in arrival order, lowercase names (`host` added from `:authority` on HTTP/2).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
 /// A request the fake refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedRequest {
@@ -127,6 +141,12 @@ pub(super) async fn handle(state: &State, parts: &Parts, body: &[u8]) -> Answer 
     if path == "/" && parts.method == hyper::Method::POST && state.web_identity.is_some() {
         return super::sts::handle(state, body);
     }
+    state.log().received.push(ReceivedInvoke {
+        method: parts.method.as_str().to_owned(),
+        path: path.clone(),
+        headers: headers.clone(),
+        body: body.to_vec(),
+    });
     let request = ReceivedRequest {
         method: parts.method.as_str(),
         path: &path,
@@ -272,6 +292,16 @@ fn run<'a>(
                     "statusCode": 200,
                     "headers": {"content-type": "application/json", "x-fake-function": name},
                     "body": String::from_utf8_lossy(payload),
+                });
+                answer(StatusCode::OK, &with(&json), output.to_string())
+            }
+            FakeFunction::Mirror => {
+                let event: serde_json::Value = serde_json::from_slice(payload).unwrap_or_default();
+                let output = json!({
+                    "statusCode": 200,
+                    "headers": {"content-type": "application/octet-stream"},
+                    "body": event["body"],
+                    "isBase64Encoded": event["is_base64_encoded"],
                 });
                 answer(StatusCode::OK, &with(&json), output.to_string())
             }
