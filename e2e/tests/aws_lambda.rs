@@ -16,6 +16,8 @@
 mod botocore;
 #[path = "support/controlled.rs"]
 mod controlled;
+#[path = "aws_lambda/irsa.rs"]
+mod irsa;
 
 use std::net::SocketAddr;
 use std::time::Duration;

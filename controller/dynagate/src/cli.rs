@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use dynagate_ir::GatewayKey;
+use dynagate_ir::{GatewayKey, TranslateOptions};
 
 use crate::bootstrap::{BootstrapParams, DEFAULT_ENVOY_ADMIN_PORT, XdsAddress};
 
@@ -45,6 +45,24 @@ pub struct RunArgs {
     /// Where to serve /healthz, /metrics and /status.
     #[arg(long, default_value = "127.0.0.1:19000")]
     pub admin_addr: String,
+    /// STS endpoint (`http(s)://host[:port]`) that Envoy exchanges IRSA web identity tokens at for
+    /// Lambda Backends without `auth`, instead of `sts.<region>.amazonaws.com` (a VPC endpoint, a
+    /// test fake). Defaults to the standard AWS SDK variable of the controller's environment.
+    #[arg(long, env = "AWS_ENDPOINT_URL_STS")]
+    pub aws_sts_endpoint: Option<String>,
+}
+
+impl RunArgs {
+    /// The translation options these arguments ask for.
+    pub fn translate_options(&self) -> anyhow::Result<TranslateOptions> {
+        let options = TranslateOptions::default();
+        match &self.aws_sts_endpoint {
+            Some(url) => options
+                .with_aws_sts_endpoint(url)
+                .map_err(anyhow::Error::msg),
+            None => Ok(options),
+        }
+    }
 }
 
 /// `dynagate bootstrap`.
@@ -83,10 +101,15 @@ pub fn execute(cli: Cli) -> ExitCode {
                 Ok(runtime) => runtime,
                 Err(err) => return fail(&anyhow::Error::from(err)),
             };
+            let options = match args.translate_options() {
+                Ok(options) => options,
+                Err(err) => return fail(&err),
+            };
             match runtime.block_on(crate::run::run(
                 &args.manifests,
                 &args.xds_addr,
                 &args.admin_addr,
+                options,
             )) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(&err),
@@ -139,3 +162,6 @@ fn init_logging(filter: &str) {
         .with_writer(std::io::stderr)
         .init();
 }
+
+#[cfg(test)]
+mod tests;

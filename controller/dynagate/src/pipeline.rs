@@ -5,7 +5,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use dynagate_api::manifest::{ManifestError, ManifestNote};
-use dynagate_ir::{Condition, ConditionStatus, Resources, StatusReport, Translation, translate};
+use dynagate_ir::{
+    Condition, ConditionStatus, Resources, StatusReport, TranslateOptions, Translation,
+    translate_with,
+};
 
 use crate::manifests::{file_error, load_dir};
 
@@ -33,10 +36,10 @@ impl Evaluation {
     }
 }
 
-/// Loads `dir` and translates it. Any manifest error (an unreadable file, a rejected document, a field
+/// Loads `dir` and translates it with `options`. Any manifest error (an unreadable file, a rejected document, a field
 /// our CRDs do not know, two objects with one identity) stops short of translation: serving part of a
 /// directory could route traffic in ways nobody wrote down.
-pub fn evaluate(dir: &Path) -> Evaluation {
+pub fn evaluate(dir: &Path, options: &TranslateOptions) -> Evaluation {
     let mut evaluation = Evaluation {
         files: 0,
         objects: 0,
@@ -82,7 +85,7 @@ pub fn evaluate(dir: &Path) -> Evaluation {
         }
     };
     let started = Instant::now();
-    let translation = translate(&resources);
+    let translation = translate_with(&resources, options);
     evaluation.translate_time = started.elapsed();
     evaluation.translation = Some(translation);
     evaluation

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use dynagate_ir::TranslateOptions;
+
 use crate::metrics::{Metrics, ReloadResult};
 use crate::pipeline::{Evaluation, evaluate, status_problems};
 use crate::publish::Publisher;
@@ -16,15 +18,17 @@ pub struct Reloader {
     publisher: Publisher,
     status: Arc<RwLock<ControllerStatus>>,
     metrics: Arc<Metrics>,
+    options: Arc<TranslateOptions>,
     /// Notes and status problems of the previous reload: logged again only when they change.
     last_notes: Vec<String>,
     last_problems: Vec<String>,
 }
 
 impl Reloader {
-    /// A reloader for `dir` publishing through `publisher`.
+    /// A reloader for `dir` translating with `options` and publishing through `publisher`.
     pub fn new(
         dir: PathBuf,
+        options: TranslateOptions,
         publisher: Publisher,
         status: Arc<RwLock<ControllerStatus>>,
         metrics: Arc<Metrics>,
@@ -34,6 +38,7 @@ impl Reloader {
             publisher,
             status,
             metrics,
+            options: Arc::new(options),
             last_notes: Vec::new(),
             last_problems: Vec::new(),
         }
@@ -41,8 +46,8 @@ impl Reloader {
 
     /// Reads the directory again (on a blocking thread: translation is CPU work) and publishes it.
     pub async fn reload(&mut self) {
-        let dir = self.dir.clone();
-        match tokio::task::spawn_blocking(move || evaluate(&dir)).await {
+        let (dir, options) = (self.dir.clone(), Arc::clone(&self.options));
+        match tokio::task::spawn_blocking(move || evaluate(&dir, &options)).await {
             Ok(evaluation) => self.apply(evaluation),
             Err(err) => {
                 tracing::error!(error = %err, "manifest evaluation failed; the last good configuration keeps serving")

@@ -5,6 +5,8 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
+/// What [`Controller::start_with`] translates with (re-exported for callers without `dynagate-ir`).
+pub use dynagate_ir::TranslateOptions;
 use dynagate_xds::SnapshotCache;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -19,8 +21,13 @@ use crate::watch::DirWatcher;
 
 /// Runs until SIGINT/SIGTERM or until a server fails. Prints one line to stdout once both servers are
 /// listening: `dynagate ready: xds=ADDR admin=ADDR` (scripts and tests read the real ports from it).
-pub async fn run(manifests: &Path, xds_addr: &str, admin_addr: &str) -> anyhow::Result<()> {
-    let mut controller = Controller::start(manifests, xds_addr, admin_addr).await?;
+pub async fn run(
+    manifests: &Path,
+    xds_addr: &str,
+    admin_addr: &str,
+    options: TranslateOptions,
+) -> anyhow::Result<()> {
+    let mut controller = Controller::start_with(manifests, xds_addr, admin_addr, options).await?;
     println!(
         "dynagate ready: xds={} admin={}",
         controller.xds_addr(),
@@ -49,6 +56,16 @@ impl Controller {
     /// Binds both servers (port 0 picks a free one), loads `manifests` once, and serves; returns once the
     /// first configuration (or the first rejection) is in place.
     pub async fn start(manifests: &Path, xds_addr: &str, admin_addr: &str) -> anyhow::Result<Self> {
+        Self::start_with(manifests, xds_addr, admin_addr, TranslateOptions::default()).await
+    }
+
+    /// [`Self::start`], translating with `options` (e.g. an STS endpoint override).
+    pub async fn start_with(
+        manifests: &Path,
+        xds_addr: &str,
+        admin_addr: &str,
+        options: TranslateOptions,
+    ) -> anyhow::Result<Self> {
         anyhow::ensure!(
             manifests.is_dir(),
             "{} is not a directory",
@@ -72,6 +89,7 @@ impl Controller {
         let publisher = Publisher::new(cache.clone());
         let mut reloader = Reloader::new(
             manifests.to_path_buf(),
+            options,
             publisher,
             status.clone(),
             metrics.clone(),

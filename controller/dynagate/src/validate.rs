@@ -3,13 +3,16 @@
 use std::io::Write;
 use std::path::Path;
 
+use dynagate_ir::TranslateOptions;
+
 use crate::pipeline::{evaluate, status_problems};
 
 /// Checks `dir` and writes the findings to `out`: `error:` lines (the directory would be rejected),
 /// `warning:` lines (objects whose status would report a problem), `note:` lines, then a summary.
 /// Returns whether the directory is valid.
 pub fn validate(dir: &Path, out: &mut impl Write) -> std::io::Result<bool> {
-    let evaluation = evaluate(dir);
+    // The options only change where Envoy reaches external services, never what is valid.
+    let evaluation = evaluate(dir, &TranslateOptions::default());
     for error in &evaluation.errors {
         writeln!(out, "error: {error}")?;
     }

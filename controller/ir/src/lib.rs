@@ -25,5 +25,5 @@ pub use status::{
 };
 pub use translate::{
     DYNAMIC_MODULE_NAME, RATE_LIMIT_FILTER, RATE_LIMIT_HTTP_FILTER_NAME, TRANSFORMATION_FILTER,
-    TRANSFORMATION_HTTP_FILTER_NAME, Translation, translate,
+    TRANSFORMATION_HTTP_FILTER_NAME, TranslateOptions, Translation, translate, translate_with,
 };

@@ -23,6 +23,7 @@ mod tls;
 use std::collections::BTreeMap;
 
 use dynagate_api::{ObjectKey, ObjectKind};
+use dynagate_config::aws_lambda::LambdaEndpoint;
 
 use crate::proxy::{GatewayKey, ProxyConfig};
 use crate::resources::{NsName, Resources};
@@ -48,8 +49,39 @@ pub struct Translation {
     pub status: StatusReport,
 }
 
-/// Translates every Gateway of our classes (and what attaches to it) into xDS and status.
+/// Settings of a translation that come from the controller's deployment, not from manifests.
+///
+/// Kept as plain data so `controller/ir` stays pure: the binary reads flags and environment
+/// variables and passes the result in (`dynagate run --aws-sts-endpoint`, defaulting to the
+/// standard `AWS_ENDPOINT_URL_STS` of the controller's environment).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TranslateOptions {
+    /// Where IRSA exchanges web identity tokens (STS `AssumeRoleWithWebIdentity`) for Lambda
+    /// Backends without `auth`, instead of the regional `sts.<region>.amazonaws.com:443`: a
+    /// private (VPC) endpoint, or a fake in tests. Every region's STS cluster then points here.
+    pub aws_sts_endpoint: Option<LambdaEndpoint>,
+}
+
+impl TranslateOptions {
+    /// These options with STS at `url` (`http(s)://host[:port]`, no path), or why `url` is not
+    /// such an endpoint.
+    pub fn with_aws_sts_endpoint(self, url: &str) -> Result<Self, String> {
+        let endpoint = LambdaEndpoint::parse(url)
+            .map_err(|problem| format!("AWS STS endpoint {url:?}: {problem}"))?;
+        Ok(Self {
+            aws_sts_endpoint: Some(endpoint),
+        })
+    }
+}
+
+/// Translates every Gateway of our classes (and what attaches to it) into xDS and status,
+/// with default [`TranslateOptions`].
 pub fn translate(resources: &Resources) -> Translation {
+    translate_with(resources, &TranslateOptions::default())
+}
+
+/// [`translate()`] with `options`.
+pub fn translate_with(resources: &Resources, options: &TranslateOptions) -> Translation {
     let mut status = StatusReport::default();
     let classes = gateway::our_classes(resources, &mut status);
 
@@ -95,6 +127,7 @@ pub fn translate(resources: &Resources) -> Translation {
                 attachments: attachments.get(key).map(Vec::as_slice).unwrap_or_default(),
                 routes: &routes,
                 policies: &policies,
+                options,
             };
             proxies.insert(model.key.clone(), assemble::assemble(&inputs, &mut usage));
         }

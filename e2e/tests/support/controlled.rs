@@ -16,7 +16,7 @@
 use std::net::SocketAddr;
 
 use dynagate_controller::bootstrap::{BootstrapParams, GatewayKey};
-use dynagate_controller::run::Controller;
+use dynagate_controller::run::{Controller, TranslateOptions};
 use dynagate_e2e::{
     Envoy, EnvoyOptions, GATEWAY_NAME, GATEWAY_NAMESPACE, ManifestDir, module_dir, reserve_port,
     start_envoy_from_bootstrap,
@@ -60,15 +60,31 @@ impl ControlledGateway {
         N: AsRef<str>,
         T: AsRef<str>,
     {
+        Self::start_translated(gateway, files, options, TranslateOptions::default()).await
+    }
+
+    /// [`Self::start_with`], with the controller translating with `translate` (what `dynagate run`
+    /// flags such as `--aws-sts-endpoint` set).
+    pub async fn start_translated<N, T>(
+        gateway: impl FnOnce(u16) -> String,
+        files: &[(N, T)],
+        options: EnvoyOptions,
+        translate: TranslateOptions,
+    ) -> Self
+    where
+        N: AsRef<str>,
+        T: AsRef<str>,
+    {
         let manifests = ManifestDir::new().unwrap();
         let port = reserve_port().unwrap();
         manifests.write("gateway.yaml", &gateway(port)).unwrap();
         for (name, text) in files {
             manifests.write(name.as_ref(), text.as_ref()).unwrap();
         }
-        let controller = Controller::start(manifests.path(), "127.0.0.1:0", "127.0.0.1:0")
-            .await
-            .unwrap();
+        let controller =
+            Controller::start_with(manifests.path(), "127.0.0.1:0", "127.0.0.1:0", translate)
+                .await
+                .unwrap();
         let mut params = BootstrapParams::new(
             GatewayKey::new(GATEWAY_NAMESPACE, GATEWAY_NAME),
             controller.xds_addr().to_string().parse().unwrap(),

@@ -23,6 +23,7 @@ use super::route::CompiledRoute;
 use super::tls;
 use crate::proxy::{ProxyConfig, pack};
 use crate::resources::{NsName, Resources};
+use crate::translate::TranslateOptions;
 
 pub(crate) use hcm::filter_name;
 
@@ -33,6 +34,7 @@ pub(crate) struct Inputs<'a> {
     pub(crate) attachments: &'a [Attachment],
     pub(crate) routes: &'a BTreeMap<NsName, CompiledRoute>,
     pub(crate) policies: &'a PolicyIndex,
+    pub(crate) options: &'a TranslateOptions,
 }
 
 /// Builds the proxy configuration of one accepted Gateway.
@@ -100,7 +102,8 @@ pub(crate) fn assemble(inputs: &Inputs<'_>, usage: &mut PolicyUsage) -> ProxyCon
     cluster_refs.extend(builder.clusters());
     drop(builder);
 
-    let (cluster_list, assignments) = clusters::build(inputs.resources, &cluster_refs);
+    let (cluster_list, assignments) =
+        clusters::build(inputs.resources, &cluster_refs, inputs.options);
     config.clusters = cluster_list;
     config.endpoints = assignments;
     config.secrets = secrets

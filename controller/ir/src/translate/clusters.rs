@@ -19,22 +19,31 @@ use super::duration::to_proto;
 use super::tls::ads_config_source;
 use crate::proxy::pack;
 use crate::resources::Resources;
+use crate::translate::TranslateOptions;
 
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const HTTP_PROTOCOL_OPTIONS: &str = "envoy.extensions.upstreams.http.v3.HttpProtocolOptions";
 
 /// Builds the clusters (and, for EDS clusters, their endpoints) for a set of resolved backends.
+/// Lambda Backends using the proxy's credentials add one STS cluster per region (sorted, shared).
 pub(crate) fn build(
     resources: &Resources,
     refs: &BTreeSet<ClusterRef>,
+    options: &TranslateOptions,
 ) -> (Vec<Cluster>, Vec<ClusterLoadAssignment>) {
     let mut clusters = Vec::with_capacity(refs.len());
     let mut assignments = Vec::new();
+    let mut sts_regions = BTreeSet::new();
     for reference in refs {
-        let (cluster, assignment) = build_one(resources, reference);
+        let (cluster, assignment) = build_one(resources, reference, options, &mut sts_regions);
         clusters.push(cluster);
         assignments.extend(assignment);
     }
+    clusters.extend(
+        sts_regions
+            .iter()
+            .map(|region| super::backend::lambda::sts_cluster(region, options)),
+    );
     (clusters, assignments)
 }
 
@@ -67,6 +76,8 @@ fn base_cluster(name: &str, discovery: cluster::DiscoveryType, http2: bool) -> C
 fn build_one(
     resources: &Resources,
     reference: &ClusterRef,
+    options: &TranslateOptions,
+    sts_regions: &mut BTreeSet<String>,
 ) -> (Cluster, Option<ClusterLoadAssignment>) {
     match &reference.source {
         ClusterSource::Service { service, port } => {
@@ -124,10 +135,12 @@ fn build_one(
             cluster.load_assignment = Some(assignment(&reference.name, hosts));
             (cluster, None)
         }
-        ClusterSource::LambdaBackend { backend } => (
-            super::backend::lambda::build_cluster(resources, &reference.name, backend),
-            None,
-        ),
+        ClusterSource::LambdaBackend { backend } => {
+            let (cluster, sts_region) =
+                super::backend::lambda::build_cluster(resources, &reference.name, backend, options);
+            sts_regions.extend(sts_region);
+            (cluster, None)
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! chain: Envoy runs upstream filters once per upstream attempt, so every retry is re-signed
 //! with a fresh date over the body actually sent.
 //!
+//! Backends without `auth` also get the STS endpoint for IRSA and its cluster ([`sts`]).
+//!
 //! Secrets: the resolved keys live only in the returned [`AwsLambda`] (whose `Debug` redacts
 //! them) and in the packed filter config sent to Envoy; error messages name keys, never values.
 
@@ -39,9 +41,13 @@ use envoy_types::pb::google::protobuf::StringValue;
 
 use crate::proxy::pack;
 use crate::resources::{NsName, Resources};
-use crate::translate::DYNAMIC_MODULE_NAME;
 use crate::translate::clusters::assignment;
 use crate::translate::duration::to_proto;
+use crate::translate::{DYNAMIC_MODULE_NAME, TranslateOptions};
+
+pub(crate) use sts::sts_cluster;
+
+mod sts;
 
 /// The module's filter that signs and invokes Lambda.
 pub(crate) const AWS_LAMBDA_FILTER: &str = "aws_lambda";
@@ -177,25 +183,38 @@ fn secret_value(secret: &Secret, key: &str) -> Option<Vec<u8>> {
         })
 }
 
-/// The cluster for Lambda Backend `backend`. Only built for Backends [`lambda_config`] accepted;
-/// should that ever fail here, the cluster has no endpoints (503) rather than a half config.
-pub(crate) fn build_cluster(resources: &Resources, name: &str, backend: &NsName) -> Cluster {
+/// The cluster for Lambda Backend `backend`, and the region whose STS cluster
+/// ([`sts_cluster`]) it needs when it takes credentials from the proxy's environment. Only built
+/// for Backends [`lambda_config`] accepted; should that ever fail here, the cluster has no
+/// endpoints (503) rather than a half config.
+pub(crate) fn build_cluster(
+    resources: &Resources,
+    name: &str,
+    backend: &NsName,
+    options: &TranslateOptions,
+) -> (Cluster, Option<String>) {
     let config = resources
         .backends
         .get(backend)
         .and_then(|b| b.spec.aws.as_ref())
         .and_then(|aws| lambda_config(resources, &backend.0, aws).ok());
     match config {
-        Some(config) => cluster(name, &config),
-        None => Cluster {
-            name: name.to_owned(),
-            connect_timeout: Some(to_proto(CONNECT_TIMEOUT)),
-            cluster_discovery_type: Some(cluster::ClusterDiscoveryType::Type(
-                cluster::DiscoveryType::Static as i32,
-            )),
-            load_assignment: Some(assignment(name, Vec::new())),
-            ..Cluster::default()
-        },
+        Some(mut config) => {
+            let sts_region = sts::attach_sts(&mut config, options);
+            (cluster(name, &config), sts_region)
+        }
+        None => (
+            Cluster {
+                name: name.to_owned(),
+                connect_timeout: Some(to_proto(CONNECT_TIMEOUT)),
+                cluster_discovery_type: Some(cluster::ClusterDiscoveryType::Type(
+                    cluster::DiscoveryType::Static as i32,
+                )),
+                load_assignment: Some(assignment(name, Vec::new())),
+                ..Cluster::default()
+            },
+            None,
+        ),
     }
 }
 
