@@ -35,7 +35,7 @@ unit:
 e2e: envoy modules
 	$(CARGO) test -p dynagate-e2e
 
-bench:
+bench: envoy
 	$(CARGO) bench --workspace
 
 fmt:

@@ -1,12 +1,18 @@
 //! The `access_log` logger of `libdynagate.so` against the real Envoy 1.40: its lines equal Envoy's
 //! own file logger's for the same requests (text, default and JSON formats), every filter kind
 //! selects the right requests, and a destination that stops accepting bytes drops and counts
-//! lines instead of stalling requests. Through the controller: a Gateway-level HTTPListenerPolicy
-//! logs the requests of every listener of the Gateway.
+//! lines instead of stalling requests; rotation (rename + SIGHUP / SIGUSR1, or a new path through a
+//! policy update) loses and duplicates no line; the traceable filter selects what Envoy's does.
+//! Through the controller: a Gateway-level HTTPListenerPolicy logs the requests of every listener
+//! of the Gateway.
 #![allow(clippy::unwrap_used, reason = "test helpers should fail loudly")]
 
 #[path = "support/controlled.rs"]
 mod controlled;
+#[path = "access_log/rotation.rs"]
+mod rotation;
+#[path = "access_log/traceable.rs"]
+mod traceable;
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -23,6 +29,7 @@ use dynagate_e2e::{
     HttpConnection, HttpRequest, Listener, MAIN_LISTENER, Route, UPSTREAM_CLUSTER, Value,
     eventually, gateway_manifest, json, reserve_port, static_backend_manifest,
 };
+use rustix::process::Signal;
 
 const LOGGER: &str = "access_log";
 /// The counter the logger bumps per dropped line, as Envoy's admin shows it.
@@ -318,13 +325,18 @@ async fn every_filter_kind_selects_its_requests() {
     }
 }
 
-/// Asks Envoy to shut down (SIGTERM) and waits for it to exit.
-async fn terminate(envoy: &Envoy) {
+/// Sends `signal` to the Envoy process.
+fn signal(envoy: &Envoy, signal: Signal) {
     let pid = i32::try_from(envoy.pid())
         .ok()
         .and_then(rustix::process::Pid::from_raw)
         .unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    rustix::process::kill_process(pid, signal).unwrap();
+}
+
+/// Asks Envoy to shut down (SIGTERM) and waits for it to exit.
+async fn terminate(envoy: &Envoy) {
+    signal(envoy, Signal::TERM);
     envoy.wait_for_exit().await.unwrap();
 }
 
