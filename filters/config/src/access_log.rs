@@ -48,7 +48,11 @@ pub struct FileSink {
 
 /// `filter`: exactly one key. Nesting `andFilter` / `orFilter` is accepted (Envoy allows it;
 /// kgateway's CRD only produces one level).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Serialised as an externally tagged enum (`{"statusCodeFilter": {...}}`); deserialised as an
+/// object of optional keys holding exactly one, so that serde_yaml (the controller's manifest
+/// loader, which only reads enums written as YAML tags) reads the same shape.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum AccessLogFilter {
@@ -71,9 +75,47 @@ pub enum AccessLogFilter {
     /// Envoy's runtime sampling filter; kept as written, not supported by the logger yet.
     RuntimeFilter(serde_json::Value),
     /// Every filter must accept (at least two).
-    AndFilter(Vec<AccessLogFilter>),
+    AndFilter(
+        #[cfg_attr(feature = "schema", schemars(with = "Vec<FilterTypeSchema>"))]
+        Vec<AccessLogFilter>,
+    ),
     /// Any filter must accept (at least two).
-    OrFilter(Vec<AccessLogFilter>),
+    OrFilter(
+        #[cfg_attr(feature = "schema", schemars(with = "Vec<FilterTypeSchema>"))]
+        Vec<AccessLogFilter>,
+    ),
+}
+
+// A CRD schema cannot be recursive (no `$ref`), so the schema of `andFilter` / `orFilter`
+// elements stops at leaf filters (kgateway's `FilterType`) although the parser accepts nesting.
+/// One filter of an `andFilter` / `orFilter` list.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(
+    dead_code,
+    clippy::enum_variant_names,
+    reason = "only describes the schema (never constructed); variants are kgateway's keys"
+)]
+enum FilterTypeSchema {
+    /// Compares the response code (0 when no response was sent).
+    StatusCodeFilter(ComparisonFilter),
+    /// Compares the request duration in milliseconds.
+    DurationFilter(ComparisonFilter),
+    /// Drops health-check requests. Present means applied, whatever the boolean (as kgateway).
+    NotHealthCheckFilter(bool),
+    /// Logs only requests whose tracing was forced by the service. Present means applied.
+    TraceableFilter(bool),
+    /// Matches a request header.
+    HeaderFilter(HeaderFilter),
+    /// Logs requests carrying any of the response flags.
+    ResponseFlagFilter(ResponseFlagFilter),
+    /// Logs (or, with `exclude`, skips) requests with one of the gRPC statuses.
+    GrpcStatusFilter(GrpcStatusFilter),
+    /// A CEL expression; not supported by the logger yet.
+    CelFilter(CelFilter),
+    /// Envoy's runtime sampling filter; kept as written, not supported by the logger yet.
+    RuntimeFilter(serde_json::Value),
 }
 
 /// `statusCodeFilter` / `durationFilter`.
@@ -235,5 +277,6 @@ impl AccessLog {
     }
 }
 
+mod filter_keys;
 #[cfg(test)]
 mod tests;

@@ -83,7 +83,10 @@ fn a_filter_object_with_two_kinds_is_rejected() {
         "notHealthCheckFilter": true,
         "traceableFilter": true
     }}));
-    assert!(result.is_err());
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("exactly one filter key, got 2"), "{err}");
+    let err = parse(json!({"filter": {}})).unwrap_err().to_string();
+    assert!(err.contains("exactly one filter key, got 0"), "{err}");
 }
 
 #[test]

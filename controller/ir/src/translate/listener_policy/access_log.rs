@@ -66,11 +66,11 @@ pub(crate) fn translate(entries: &[AccessLogEntry], field: &str) -> TranslatedAc
     out
 }
 
-/// The entry's JSON, once the logger accepts it. The host name only matters when formatting.
+/// The entry's JSON, once the logger's compiler accepts the entry. The entry already is the
+/// logger's config type, so it is compiled as is; the host name only matters when formatting.
 fn compile(entry: &AccessLogEntry) -> Result<String, String> {
-    let json = serde_json::to_string(entry).map_err(|e| e.to_string())?;
-    CompiledAccessLog::from_json(&json, &FormatContext::default()).map_err(|e| e.to_string())?;
-    Ok(json)
+    CompiledAccessLog::compile(entry, &FormatContext::default()).map_err(|e| e.to_string())?;
+    Ok(entry.to_json())
 }
 
 fn module_logger(config_json: String) -> AccessLog {

@@ -48,7 +48,7 @@ fn file(path: &str, format: Option<&str>) -> AccessLogEntry {
 #[test]
 fn entries_are_compiled_by_the_logger_before_they_reach_envoy() {
     let otel = AccessLogEntry {
-        open_telemetry: Some(Default::default()),
+        open_telemetry: Some(serde_json::json!({"grpcService": {}})),
         ..AccessLogEntry::default()
     };
     let entries = [
