@@ -38,10 +38,6 @@ fn to_upstream() -> Route {
     Route::prefix("/").to_cluster(UPSTREAM_CLUSTER)
 }
 
-fn content_length(response: &HttpResponse) -> Option<usize> {
-    response.header("content-length")?.parse().ok()
-}
-
 #[tokio::test]
 async fn request_and_response_header_edits_reach_the_upstream_and_the_client() {
     let upstream = EchoUpstream::start().await.unwrap();
@@ -114,13 +110,13 @@ async fn a_whole_response_body_rewrite_sets_content_length_on_chunked_and_direct
         .unwrap();
     assert_eq!(chunked.status, 200);
     assert_eq!(chunked.text(), "<<streamed in four chunks>>");
-    assert_eq!(content_length(&chunked), Some(chunked.body.len()));
+    assert_eq!(chunked.content_length(), Some(chunked.body.len()));
     assert_eq!(chunked.header("transfer-encoding"), None);
 
     let direct = envoy.get("/direct").await.unwrap();
     assert_eq!(direct.status, 200);
     assert_eq!(direct.text(), "<<said by envoy>>");
-    assert_eq!(content_length(&direct), Some(direct.body.len()));
+    assert_eq!(direct.content_length(), Some(direct.body.len()));
     assert_eq!(
         upstream.request_count(),
         1,
@@ -227,7 +223,7 @@ async fn a_local_reply_from_the_filter_answers_without_the_upstream() {
     assert_eq!(response.status, 403);
     assert_eq!(response.text(), "probe local reply");
     assert_eq!(response.header("x-probe-local"), Some("1"));
-    assert_eq!(content_length(&response), Some(response.body.len()));
+    assert_eq!(response.content_length(), Some(response.body.len()));
     envoy
         .wait_for_file_line(DETAILS_LOG, "/refused 403 probe_local_reply")
         .await

@@ -3,8 +3,8 @@
 //! header-only transforms that never buffer. Body transforms are in `bodies`, the controller in `controller`.
 
 use dynagate_e2e::{
-    AccessLog, Bootstrap, ECHO_RESPONSE_HEADER, EchoUpstream, HttpRequest, HttpResponse, Listener,
-    MAIN_LISTENER, ModuleFilter, Route, UPSTREAM_CLUSTER, Value, json,
+    AccessLog, Bootstrap, ECHO_RESPONSE_HEADER, EchoUpstream, HttpRequest, Listener, MAIN_LISTENER,
+    ModuleFilter, Route, UPSTREAM_CLUSTER, Value, json,
 };
 
 #[path = "transformation/bodies.rs"]
@@ -32,10 +32,6 @@ pub(crate) fn bootstrap(
     Bootstrap::new()
         .listener(listener)
         .cluster(upstream.cluster(UPSTREAM_CLUSTER))
-}
-
-pub(crate) fn content_length(response: &HttpResponse) -> Option<usize> {
-    response.header("content-length")?.parse().ok()
 }
 
 #[tokio::test]

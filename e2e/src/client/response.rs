@@ -59,6 +59,11 @@ impl HttpResponse {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
+    /// The `content-length` header as a number, when present and well formed.
+    pub fn content_length(&self) -> Option<usize> {
+        self.header("content-length")?.parse().ok()
+    }
+
     /// Every value of header `name`, in order (non-printable values are skipped).
     pub fn header_values(&self, name: &str) -> Vec<&str> {
         self.headers

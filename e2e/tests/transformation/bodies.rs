@@ -6,7 +6,7 @@ use dynagate_e2e::{
     MAIN_LISTENER, Route, UPSTREAM_CLUSTER, Value, json,
 };
 
-use super::{bootstrap, content_length, transformation};
+use super::{bootstrap, transformation};
 
 #[tokio::test]
 async fn a_chunked_upstream_body_is_transformed_whole_with_its_content_length() {
@@ -30,7 +30,7 @@ async fn a_chunked_upstream_body_is_transformed_whole_with_its_content_length() 
 
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "[STREAMED IN FOUR CHUNKS]");
-    assert_eq!(content_length(&response), Some(response.text().len()));
+    assert_eq!(response.content_length(), Some(response.text().len()));
     assert_eq!(response.header("transfer-encoding"), None);
 }
 
@@ -162,7 +162,7 @@ async fn a_bodiless_request_gets_a_rendered_body_and_an_empty_rendering_empties_
 
     assert_eq!(response.status, 200);
     assert_eq!(response.text(), "");
-    assert_eq!(content_length(&response), Some(0));
+    assert_eq!(response.content_length(), Some(0));
     assert_eq!(response.header("content-type"), None);
     let seen = &upstream.requests()[0];
     assert_eq!(seen.body, "payload=from-header");
