@@ -11,12 +11,16 @@
 //!   what the xDS server serves to the Envoy whose bootstrap names that Gateway.
 //!   [`ProxyConfig::resources_by_type`] packs it per [`type_url`].
 //! - [`Translation::status`]: the conditions each object would carry (Gateway API and policy ancestor status).
+//! - [`LastGood`]: [`translate`] across changes, keeping the last good version of a policy whose update is
+//!   invalid (what the controller runs; `translate` alone is the pure one-shot function).
 
+mod last_good;
 mod proxy;
 mod resources;
 mod status;
 mod translate;
 
+pub use last_good::LastGood;
 pub use proxy::{GatewayKey, GatewayKeyParseError, NamedResource, ProxyConfig, type_url};
 pub use resources::{Resources, ResourcesError};
 pub use status::{

@@ -131,6 +131,56 @@ impl Resources {
         }
     }
 
+    /// Puts `object` in place of the object with its identity (inserting it if absent). Only the
+    /// kinds [`crate::LastGood`] keeps; other kinds are ignored (false).
+    pub(crate) fn replace(&mut self, object: Object) -> bool {
+        let ns_name = (object.namespace().to_owned(), object.name().to_owned());
+        match object {
+            Object::TrafficPolicy(o) => {
+                self.traffic_policies.insert(ns_name, o);
+            }
+            Object::Backend(o) => {
+                self.backends.insert(ns_name, o);
+            }
+            Object::HttpListenerPolicy(o) => {
+                self.http_listener_policies.insert(ns_name, o);
+            }
+            Object::ListenerPolicy(o) => {
+                self.listener_policies.insert(ns_name, o);
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The objects of the kinds [`crate::LastGood`] keeps, with their identities.
+    pub(crate) fn policy_objects(&self) -> impl Iterator<Item = (ObjectKey, Object)> + '_ {
+        fn key(kind: ObjectKind, (namespace, name): &NsName) -> ObjectKey {
+            ObjectKey::new(kind, namespace, name)
+        }
+        let traffic = self.traffic_policies.iter().map(|(k, o)| {
+            (
+                key(ObjectKind::TrafficPolicy, k),
+                Object::TrafficPolicy(o.clone()),
+            )
+        });
+        let backends = (self.backends.iter())
+            .map(|(k, o)| (key(ObjectKind::Backend, k), Object::Backend(o.clone())));
+        let http_listener = self.http_listener_policies.iter().map(|(k, o)| {
+            (
+                key(ObjectKind::HttpListenerPolicy, k),
+                Object::HttpListenerPolicy(o.clone()),
+            )
+        });
+        let listener = self.listener_policies.iter().map(|(k, o)| {
+            (
+                key(ObjectKind::ListenerPolicy, k),
+                Object::ListenerPolicy(o.clone()),
+            )
+        });
+        traffic.chain(backends).chain(http_listener).chain(listener)
+    }
+
     fn index_endpoint_slices(&mut self) {
         for ((namespace, name), slice) in &self.endpoint_slices {
             let service = slice

@@ -20,7 +20,7 @@ mod refs;
 mod route;
 mod tls;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use dynagate_api::{ObjectKey, ObjectKind};
 use dynagate_config::aws_lambda::LambdaEndpoint;
@@ -47,6 +47,9 @@ pub struct Translation {
     pub proxies: BTreeMap<GatewayKey, ProxyConfig>,
     /// Conditions for every object translation looked at.
     pub status: StatusReport,
+    /// Policies and Backends with a field the translation rejected as invalid (not merely unsupported):
+    /// what [`crate::LastGood`] replaces by their last good version.
+    pub invalid: BTreeSet<ObjectKey>,
 }
 
 /// Settings of a translation that come from the controller's deployment, not from manifests.
@@ -136,9 +139,19 @@ pub fn translate_with(resources: &Resources, options: &TranslateOptions) -> Tran
         entry.listeners = model.listeners.iter().map(|l| l.status.clone()).collect();
     }
     policy::status::write(&policies, &usage, &mut status);
-    backend_status::write_backend_status(resources, &mut status);
-    listener_policy::write(resources, &mut status);
-    Translation { proxies, status }
+    let mut invalid: BTreeSet<ObjectKey> = policies
+        .policies
+        .iter()
+        .filter(|(_, policy)| !policy.invalid.is_empty())
+        .map(|((namespace, name), _)| ObjectKey::new(ObjectKind::TrafficPolicy, namespace, name))
+        .collect();
+    invalid.extend(backend_status::write_backend_status(resources, &mut status));
+    invalid.extend(listener_policy::write(resources, &mut status));
+    Translation {
+        proxies,
+        status,
+        invalid,
+    }
 }
 
 #[cfg(test)]

@@ -53,17 +53,23 @@ pub(crate) fn backend_problem(
     }
 }
 
-/// `Accepted` for every Backend.
-pub(crate) fn write_backend_status(resources: &Resources, status: &mut StatusReport) {
+/// `Accepted` for every Backend; returns the Backends that cannot be used.
+pub(crate) fn write_backend_status(
+    resources: &Resources,
+    status: &mut StatusReport,
+) -> Vec<ObjectKey> {
+    let mut invalid = Vec::new();
     for ((namespace, name), backend) in &resources.backends {
+        let key = ObjectKey::new(ObjectKind::Backend, namespace, name);
         let mut condition = match backend_problem(resources, namespace, &backend.spec) {
             None => Condition::ok(ACCEPTED, R_ACCEPTED, "Backend is accepted"),
-            Some(problem) => Condition::failed(ACCEPTED, R_INVALID, problem),
+            Some(problem) => {
+                invalid.push(key.clone());
+                Condition::failed(ACCEPTED, R_INVALID, problem)
+            }
         };
         condition.observed_generation = backend.metadata.generation;
-        status
-            .entry(ObjectKey::new(ObjectKind::Backend, namespace, name))
-            .conditions
-            .push(condition);
+        status.entry(key).conditions.push(condition);
     }
+    invalid
 }

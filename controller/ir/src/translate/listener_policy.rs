@@ -13,8 +13,9 @@ use super::reasons::*;
 use crate::resources::{NsName, Resources};
 use crate::status::{Condition, ParentRef, PolicyAncestorStatus, StatusReport};
 
-/// Writes status for every listener policy.
-pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
+/// Writes status for every listener policy; returns the policies with an invalid field.
+pub(crate) fn write(resources: &Resources, status: &mut StatusReport) -> Vec<ObjectKey> {
+    let mut rejected = Vec::new();
     for (key, policy) in &resources.http_listener_policies {
         let spec = &policy.spec;
         let mut fields: Vec<String> = spec
@@ -27,6 +28,13 @@ pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
             let logs = access_log::translate(entries, "accessLog");
             fields.splice(0..0, logs.unsupported);
             invalid = logs.invalid;
+        }
+        if !invalid.is_empty() {
+            rejected.push(ObjectKey::new(
+                ObjectKind::HttpListenerPolicy,
+                &key.0,
+                &key.1,
+            ));
         }
         let targets = (
             spec.target_refs.as_deref().unwrap_or_default(),
@@ -71,6 +79,9 @@ pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
         }
         fields.sort();
         fields.dedup();
+        if !invalid.is_empty() {
+            rejected.push(ObjectKey::new(ObjectKind::ListenerPolicy, &key.0, &key.1));
+        }
         let targets = (
             spec.target_refs.as_deref().unwrap_or_default(),
             spec.target_selectors.as_deref().unwrap_or_default(),
@@ -85,6 +96,7 @@ pub(crate) fn write(resources: &Resources, status: &mut StatusReport) {
             (fields, invalid),
         );
     }
+    rejected
 }
 
 fn write_one(
