@@ -6,8 +6,7 @@ use std::time::{Duration, Instant};
 
 use dynagate_api::manifest::{ManifestError, ManifestNote};
 use dynagate_ir::{
-    Condition, ConditionStatus, Resources, StatusReport, TranslateOptions, Translation,
-    translate_with,
+    Condition, ConditionStatus, LastGood, StatusReport, TranslateOptions, Translation,
 };
 
 use crate::manifests::{file_error, load_dir};
@@ -36,10 +35,16 @@ impl Evaluation {
     }
 }
 
-/// Loads `dir` and translates it with `options`. Any manifest error (an unreadable file, a rejected document, a field
-/// our CRDs do not know, two objects with one identity) stops short of translation: serving part of a
-/// directory could route traffic in ways nobody wrote down.
+/// Loads `dir` and translates it with `options`, once (what `dynagate validate` does).
 pub fn evaluate(dir: &Path, options: &TranslateOptions) -> Evaluation {
+    evaluate_with(dir, options, &mut LastGood::new())
+}
+
+/// Loads `dir` and translates it with `options`, falling back on `memory`'s last good version of a
+/// policy whose update is invalid (what `dynagate run` does across reloads). Any manifest error (an
+/// unreadable file, a rejected document, a field our CRDs do not know, two objects with one identity)
+/// stops short of translation: serving part of a directory could route traffic in ways nobody wrote down.
+pub fn evaluate_with(dir: &Path, options: &TranslateOptions, memory: &mut LastGood) -> Evaluation {
     let mut evaluation = Evaluation {
         files: 0,
         objects: 0,
@@ -76,18 +81,13 @@ pub fn evaluate(dir: &Path, options: &TranslateOptions) -> Evaluation {
         evaluation.errors.sort();
         return evaluation;
     }
-    let resources = match Resources::new(set.objects) {
-        Ok(resources) => resources,
-        // Duplicates are reported above with their files; this is the index's own check of the same.
-        Err(err) => {
-            evaluation.errors.push(file_error(dir, err.to_string()));
-            return evaluation;
-        }
-    };
     let started = Instant::now();
-    let translation = translate_with(&resources, options);
+    match memory.translate(set.objects, options) {
+        Ok(translation) => evaluation.translation = Some(translation),
+        // Duplicates are reported above with their files; this is the index's own check of the same.
+        Err(err) => evaluation.errors.push(file_error(dir, err.to_string())),
+    }
     evaluation.translate_time = started.elapsed();
-    evaluation.translation = Some(translation);
     evaluation
 }
 

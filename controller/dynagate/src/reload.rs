@@ -2,12 +2,12 @@
 //! configuration if not; log and record the outcome for `/status` and `/metrics`.
 
 use std::path::PathBuf;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use dynagate_ir::TranslateOptions;
+use dynagate_ir::{LastGood, TranslateOptions};
 
 use crate::metrics::{Metrics, ReloadResult};
-use crate::pipeline::{Evaluation, evaluate, status_problems};
+use crate::pipeline::{Evaluation, evaluate_with, status_problems};
 use crate::publish::Publisher;
 use crate::status::{ControllerStatus, Finding, ManifestReport};
 
@@ -19,6 +19,8 @@ pub struct Reloader {
     status: Arc<RwLock<ControllerStatus>>,
     metrics: Arc<Metrics>,
     options: Arc<TranslateOptions>,
+    /// Last good versions of policies, across reloads (one reload at a time uses it).
+    memory: Arc<Mutex<LastGood>>,
     /// Notes and status problems of the previous reload: logged again only when they change.
     last_notes: Vec<String>,
     last_problems: Vec<String>,
@@ -39,6 +41,7 @@ impl Reloader {
             status,
             metrics,
             options: Arc::new(options),
+            memory: Arc::default(),
             last_notes: Vec::new(),
             last_problems: Vec::new(),
         }
@@ -47,7 +50,12 @@ impl Reloader {
     /// Reads the directory again (on a blocking thread: translation is CPU work) and publishes it.
     pub async fn reload(&mut self) {
         let (dir, options) = (self.dir.clone(), Arc::clone(&self.options));
-        match tokio::task::spawn_blocking(move || evaluate(&dir, &options)).await {
+        let memory = Arc::clone(&self.memory);
+        let evaluate = move || {
+            let mut memory = memory.lock().unwrap_or_else(PoisonError::into_inner);
+            evaluate_with(&dir, &options, &mut memory)
+        };
+        match tokio::task::spawn_blocking(evaluate).await {
             Ok(evaluation) => self.apply(evaluation),
             Err(err) => {
                 tracing::error!(error = %err, "manifest evaluation failed; the last good configuration keeps serving")
