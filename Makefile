@@ -3,25 +3,34 @@
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/dynagate/target
 CARGO ?= cargo
 
-.PHONY: all envoy build modules run test lint unit e2e bench fmt chart
+.PHONY: all envoy kube build modules run test lint unit e2e bench fmt chart
 
 all: build
 
 envoy:
 	@./scripts/install-envoy.sh >/dev/null
 
+# kube-apiserver, kube-controller-manager, kubectl (built once per machine, cached) and etcd for the
+# Kubernetes e2e suite (e2e/tests/kubernetes.rs).
+kube:
+	@./scripts/install-kube.sh >/dev/null
+
 build:
 	$(CARGO) build --workspace
 
-# libdynagate.so plus the test-only probe module the e2e tests load.
+# libdynagate.so plus the test-only probe module the e2e tests load, and the controller binary the
+# Kubernetes e2e suite runs.
 modules:
 	$(CARGO) build -p dynagate-module -p dynagate-e2e-probe
+	$(CARGO) build -p dynagate-controller --bin dynagate
 
 run: envoy
 	./scripts/run.sh
 
 # The one test command (README, .ci/run): installs what is missing, lints, unit tests, e2e tests.
-test: envoy lint modules chart
+# The Kubernetes tests of the controller crates skip when the apiserver is missing, except here.
+test: export DYNAGATE_REQUIRE_KUBE := 1
+test: envoy kube lint modules chart
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc
 
@@ -32,7 +41,7 @@ lint:
 unit:
 	$(CARGO) test --workspace --exclude dynagate-e2e
 
-e2e: envoy modules
+e2e: envoy kube modules
 	$(CARGO) test -p dynagate-e2e
 
 bench: envoy

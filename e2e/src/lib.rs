@@ -30,6 +30,7 @@ mod client;
 mod envoy;
 mod error;
 mod gateway;
+pub mod kube;
 mod locate;
 mod upstream;
 mod wait;

@@ -1,4 +1,5 @@
-//! The admin HTTP endpoint: `/healthz`, `/metrics` (Prometheus text), `/status` (JSON).
+//! The admin HTTP endpoint: `/healthz` (alive), `/readyz` (first configuration published), `/metrics`
+//! (Prometheus text), `/status` (JSON).
 
 use std::future::Future;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -10,6 +11,7 @@ use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
 use dynagate_xds::SnapshotCache;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::metrics::Metrics;
 use crate::status::ControllerStatus;
@@ -23,12 +25,16 @@ pub struct AdminState {
     pub status: Arc<RwLock<ControllerStatus>>,
     /// The snapshot cache, for per-Envoy delivery state.
     pub cache: SnapshotCache,
+    /// True once the first configuration is published (Kubernetes: after every watch listed), so a
+    /// replica that is still syncing is kept out of the xDS Service.
+    pub ready: watch::Receiver<bool>,
 }
 
 /// The admin routes.
 pub fn router(state: AdminState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/status", get(status))
         .with_state(state)
@@ -47,6 +53,18 @@ pub async fn serve(
 
 async fn healthz() -> &'static str {
     "ok\n"
+}
+
+async fn readyz(State(state): State<AdminState>) -> Response {
+    if *state.ready.borrow() {
+        "ok\n".into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the first configuration is not published yet\n",
+        )
+            .into_response()
+    }
 }
 
 async fn metrics(State(state): State<AdminState>) -> Response {

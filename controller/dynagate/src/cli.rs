@@ -23,7 +23,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve ADS from a directory of manifests, reloading on every change.
+    /// Serve ADS from a directory of manifests (`--manifests`) or a cluster (`--kubernetes`), following
+    /// every change.
     Run(RunArgs),
     /// Print the Envoy bootstrap (YAML) that connects one Envoy to one Gateway.
     Bootstrap(BootstrapArgs),
@@ -37,8 +38,18 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Directory of Kubernetes-style manifests (`*.yaml`, `*.yml`, multi-document, searched recursively).
+    #[arg(
+        long,
+        required_unless_present = "kubernetes",
+        conflicts_with = "kubernetes"
+    )]
+    pub manifests: Option<PathBuf>,
+    /// Watch a Kubernetes cluster instead of a directory (in-cluster config, or KUBECONFIG / ~/.kube/config).
     #[arg(long)]
-    pub manifests: PathBuf,
+    pub kubernetes: bool,
+    /// `--kubernetes` only.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Where to serve ADS (gRPC); port 0 picks a free one (printed on the `dynagate ready:` line).
     #[arg(long, default_value = "127.0.0.1:18000")]
     pub xds_addr: String,
@@ -61,6 +72,45 @@ impl RunArgs {
                 .with_aws_sts_endpoint(url)
                 .map_err(anyhow::Error::msg),
             None => Ok(options),
+        }
+    }
+}
+
+/// `dynagate run --kubernetes` settings (the chart sets them through the environment).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Kubernetes (--kubernetes)")]
+pub struct ClusterArgs {
+    /// Namespace of the controller: its leader-election Lease, GatewayClass parametersRef default
+    /// (default: the kubeconfig context's, or the service account's).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// This replica's identity in leader election (default: the host name).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "DYNAGATE_LEASE_NAME")]
+    pub lease_name: Option<String>,
+    /// Envoy image (with libdynagate.so) to deploy for each Gateway; without it no proxies are deployed.
+    #[arg(long, env = "DYNAGATE_ENVOY_IMAGE")]
+    pub envoy_image: Option<String>,
+    /// `imagePullPolicy` of the deployed Envoy containers (default: the cluster's).
+    #[arg(long, env = "DYNAGATE_ENVOY_IMAGE_PULL_POLICY")]
+    pub envoy_image_pull_policy: Option<String>,
+    /// Where deployed proxies reach this controller's xDS server: `host:port` of its Service.
+    #[arg(long, env = "DYNAGATE_XDS_SERVICE")]
+    pub xds_service: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The settings of `run --kubernetes`.
+    pub fn settings(&self) -> crate::kubernetes::KubernetesSettings {
+        crate::kubernetes::KubernetesSettings {
+            namespace: self.namespace.clone(),
+            identity: self.identity.clone(),
+            lease_name: self.lease_name.clone(),
+            envoy_image: self.envoy_image.clone(),
+            envoy_image_pull_policy: self.envoy_image_pull_policy.clone(),
+            xds_service: self.xds_service.clone(),
         }
     }
 }
@@ -105,12 +155,21 @@ pub fn execute(cli: Cli) -> ExitCode {
                 Ok(options) => options,
                 Err(err) => return fail(&err),
             };
-            match runtime.block_on(crate::run::run(
-                &args.manifests,
-                &args.xds_addr,
-                &args.admin_addr,
-                options,
-            )) {
+            let result = match &args.manifests {
+                Some(manifests) => runtime.block_on(crate::run::run(
+                    manifests,
+                    &args.xds_addr,
+                    &args.admin_addr,
+                    options,
+                )),
+                None => runtime.block_on(crate::kubernetes::run(
+                    args.cluster.settings(),
+                    &args.xds_addr,
+                    &args.admin_addr,
+                    options,
+                )),
+            };
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(&err),
             }

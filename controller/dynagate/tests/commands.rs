@@ -252,6 +252,7 @@ fn run_serves_admin_and_keeps_the_last_good_configuration_when_a_file_breaks() {
     let running = Running::start(dir.path());
 
     assert_eq!(running.get("/healthz"), (200, "ok\n".to_owned()));
+    assert_eq!(running.get("/readyz"), (200, "ok\n".to_owned()));
     let first = running.wait_for_status("the first load", |s| s["serving"]["generation"] == 1);
     assert_eq!(first["up_to_date"], true);
     assert_eq!(first["manifests"]["files"], 1);

@@ -45,3 +45,21 @@ fn the_sts_endpoint_defaults_to_the_standard_aws_sdk_variable() {
         Some("AWS_ENDPOINT_URL_STS")
     );
 }
+
+#[test]
+fn kubernetes_mode_needs_no_manifest_directory() {
+    let Command::Run(args) = Cli::try_parse_from(["dynagate", "run", "--kubernetes"])
+        .unwrap()
+        .command
+    else {
+        panic!("run expected");
+    };
+    assert!(args.kubernetes);
+    assert_eq!(args.manifests, None);
+}
+
+#[test]
+fn run_needs_a_source_and_only_one() {
+    assert!(Cli::try_parse_from(["dynagate", "run"]).is_err());
+    assert!(Cli::try_parse_from(["dynagate", "run", "--kubernetes", "--manifests", "m"]).is_err());
+}
