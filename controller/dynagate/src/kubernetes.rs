@@ -7,6 +7,7 @@
 //! Every replica serves xDS (each Envoy may connect to any); [`writers`] writes status and proxies
 //! while this replica leads.
 
+mod deploy_status;
 mod settings;
 mod sync;
 mod writers;

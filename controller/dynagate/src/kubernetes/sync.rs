@@ -12,6 +12,7 @@ use dynagate_ir::{GatewayKey, LastGood, TranslateOptions, Translation};
 use dynagate_kube_source::{KindState, KubeSource};
 use tokio::sync::watch;
 
+use super::deploy_status::mark_undeployable;
 use super::settings::ResolvedSettings;
 use super::writers::Writers;
 use crate::bootstrap::BootstrapParams;
@@ -164,7 +165,11 @@ impl Syncer {
             }
             self.last_problems = problems;
         }
-        let report_arc = Arc::new(translation.status);
+        let mut report_for_objects = translation.status;
+        if let Some(plan) = &pass.plan {
+            mark_undeployable(&mut report_for_objects, plan);
+        }
+        let report_arc = Arc::new(report_for_objects);
         self.writers
             .submit(Arc::clone(&report_arc), pass.plan.map(Arc::new));
 

@@ -79,3 +79,64 @@ fn status_names_the_kinds_the_cluster_does_not_serve() {
         report.notes[0].message
     );
 }
+
+#[test]
+fn a_gateway_whose_proxy_cannot_be_deployed_says_why_in_its_status() {
+    use dynagate_api::ObjectKey;
+    use dynagate_deployer::{GatewayPlan, Plan, PlanError};
+    use dynagate_ir::{Condition, ConditionStatus, GatewayKey, ObjectStatus, StatusReport};
+
+    use super::deploy_status::mark_undeployable;
+
+    let gateway_status = || ObjectStatus {
+        conditions: vec![
+            Condition::ok("Accepted", "Accepted", "Gateway is accepted"),
+            Condition::ok("Programmed", "Programmed", "Gateway is programmed"),
+        ],
+        ..ObjectStatus::default()
+    };
+    let mut report = StatusReport::default();
+    for name in ["broken", "self-managed"] {
+        let key = ObjectKey::new(ObjectKind::Gateway, "infra", name);
+        report.objects.insert(key, gateway_status());
+    }
+    let mut plan = Plan::default();
+    plan.gateways.insert(
+        GatewayKey::new("infra", "broken"),
+        GatewayPlan::Invalid(PlanError::ParametersNotFound {
+            namespace: "infra".to_owned(),
+            name: "missing".to_owned(),
+        }),
+    );
+    plan.gateways.insert(
+        GatewayKey::new("infra", "self-managed"),
+        GatewayPlan::SelfManaged,
+    );
+
+    mark_undeployable(&mut report, &plan);
+
+    let broken = report.get(ObjectKind::Gateway, "infra", "broken").unwrap();
+    let summary: Vec<(&str, ConditionStatus, &str)> = broken
+        .conditions
+        .iter()
+        .map(|c| (c.condition_type.as_str(), c.status, c.reason.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("Accepted", ConditionStatus::False, "InvalidParameters"),
+            ("Programmed", ConditionStatus::False, "Invalid"),
+        ]
+    );
+    assert!(
+        broken.conditions[0]
+            .message
+            .contains("GatewayParameters infra/missing not found"),
+        "{}",
+        broken.conditions[0].message
+    );
+    let untouched = report
+        .get(ObjectKind::Gateway, "infra", "self-managed")
+        .unwrap();
+    assert_eq!(*untouched, gateway_status());
+}
