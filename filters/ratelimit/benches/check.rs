@@ -3,7 +3,10 @@
 //!
 //! `cargo bench -p dynagate-ratelimit --bench check`. With two threads every thread runs the
 //! reported number of checks at the same time, so the time shown is the latency of one check
-//! under contention.
+//! under contention. The clock is the filter's own ([`CounterClock`]), read on every check.
+//! `shared_fetch_add` is the floor for anything exact on one shared key: a single atomic add on
+//! one shared word, no clock, no logic; on two threads its cost is the cache line moving between
+//! the two cores.
 #![allow(
     clippy::unwrap_used,
     reason = "a benchmark whose setup is broken should stop loudly"
@@ -14,9 +17,11 @@ use core::time::Duration;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use dynagate_config::rate_limit::RateLimitFilterConfig;
 use dynagate_ratelimit::{
-    BucketRegistry, Clock, MonotonicClock, PercentDice, RateLimitPolicy, RequestFacts, ThreadDice,
+    BucketRegistry, Clock, CounterClock, MonotonicClock, PercentDice, RateLimitPolicy,
+    RequestFacts, ThreadDice,
 };
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Instant;
 
@@ -63,27 +68,32 @@ fn keys(count: usize) -> Arc<Vec<Vec<u8>>> {
     )
 }
 
-/// Runs `iters` checks on each of `threads` threads at once; returns the wall time.
+/// Runs `iters` checks on each of `threads` threads at once; returns the wall time from the first
+/// worker's start to the last worker's end. The workers take the times themselves, so a
+/// descheduled main thread cannot miss part of the run.
 fn run(threads: usize, iters: u64, check: Arc<dyn Fn(u64) + Send + Sync>) -> Duration {
-    let barrier = Arc::new(Barrier::new(threads + 1));
+    let barrier = Arc::new(Barrier::new(threads));
     let workers: Vec<_> = (0..threads)
         .map(|thread| {
             let (barrier, check) = (Arc::clone(&barrier), Arc::clone(&check));
             std::thread::spawn(move || {
                 barrier.wait();
+                let start = Instant::now();
                 let offset = thread as u64 * 7_919;
                 for i in 0..iters {
                     check(i + offset);
                 }
+                (start, Instant::now())
             })
         })
         .collect();
-    barrier.wait();
-    let start = Instant::now();
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    start.elapsed()
+    let spans: Vec<(Instant, Instant)> = workers
+        .into_iter()
+        .map(|worker| worker.join().unwrap())
+        .collect();
+    let first = spans.iter().map(|span| span.0).min().unwrap();
+    let last = spans.iter().map(|span| span.1).max().unwrap();
+    last - first
 }
 
 fn policy_check(c: &mut Criterion) {
@@ -99,8 +109,9 @@ fn policy_check(c: &mut Criterion) {
             &threads,
             |b, &threads| {
                 let policy = Arc::clone(&policy);
+                let clock = CounterClock::new();
                 let check: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |_| {
-                    let now = MonotonicClock.now();
+                    let now = clock.now();
                     black_box(policy.check(&Request(b"-"), now, &mut ThreadDice));
                 });
                 b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
@@ -112,9 +123,10 @@ fn policy_check(c: &mut Criterion) {
             let name = format!("keyed_{count}_keys");
             group.bench_with_input(BenchmarkId::new(name, threads), &threads, |b, &threads| {
                 let (policy, keys) = (Arc::clone(&policy), Arc::clone(&keys));
+                let clock = CounterClock::new();
                 let check: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |i| {
                     let key = &keys[(i as usize) % keys.len()];
-                    let now = MonotonicClock.now();
+                    let now = clock.now();
                     black_box(policy.check(&Request(key), now, &mut ThreadDice));
                 });
                 b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
@@ -135,6 +147,18 @@ fn policy_check(c: &mut Criterion) {
                 b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
             },
         );
+        let word = Arc::new(AtomicU64::new(0));
+        group.bench_with_input(
+            BenchmarkId::new("shared_fetch_add", threads),
+            &threads,
+            |b, &threads| {
+                let word = Arc::clone(&word);
+                let check: Arc<dyn Fn(u64) + Send + Sync> = Arc::new(move |_| {
+                    black_box(word.fetch_add(1, Ordering::Relaxed));
+                });
+                b.iter_custom(|iters| run(threads, iters, Arc::clone(&check)));
+            },
+        );
     }
     group.finish();
 }
@@ -148,6 +172,8 @@ fn pieces(c: &mut Criterion) {
     group.bench_function("monotonic_clock_now", |b| {
         b.iter(|| black_box(MonotonicClock.now()))
     });
+    let counter = CounterClock::new();
+    group.bench_function("counter_clock_now", |b| b.iter(|| black_box(counter.now())));
     group.bench_function("thread_dice_roll", |b| {
         b.iter(|| black_box(ThreadDice.roll()))
     });

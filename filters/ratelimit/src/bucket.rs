@@ -142,6 +142,14 @@ impl Word {
         debt: 0,
     };
 
+    /// A bucket taken out of a keyed map: it gives no token and takes no refund, so a thread that
+    /// found it just before it left cannot take a token the key's next bucket never hears of.
+    /// (No live bucket has a debt beyond `u32::MAX`.)
+    const RETIRED: Self = Self {
+        anchor: RESTED,
+        debt: u64::MAX,
+    };
+
     fn unpack(word: u128) -> Self {
         Self {
             anchor: (word >> 64) as u64,
@@ -160,7 +168,12 @@ impl Word {
             return self;
         }
         // A thread whose clock read is older than the anchor another thread wrote sees no fill.
-        let fills = now.saturating_sub(self.anchor) / limit.fill_interval;
+        let elapsed = now.saturating_sub(self.anchor);
+        if elapsed < limit.fill_interval {
+            // The usual case under load (many checks per interval): no fill due, no division.
+            return self;
+        }
+        let fills = elapsed / limit.fill_interval;
         let per_fill = u64::from(limit.tokens_per_fill);
         let fills_to_full = self.debt.div_ceil(per_fill);
         if fills >= fills_to_full {
@@ -175,6 +188,12 @@ impl Word {
             anchor: self.anchor + fills * limit.fill_interval,
             debt: self.debt - fills * per_fill,
         }
+    }
+
+    /// Whether this settled state is full and has been for a whole interval at `now`.
+    fn is_rested(self, limit: &Limit, now: u64) -> bool {
+        self.debt == 0
+            && (self.anchor == RESTED || now >= self.anchor.saturating_add(limit.fill_interval))
     }
 
     /// The state after taking one token at `now` from this settled, non-empty state.
@@ -201,16 +220,26 @@ impl BucketState {
         Self(AtomicU128::new(Word::FRESH.pack()))
     }
 
-    /// Takes one token at `now` if there is one.
+    /// Takes one token at `now` if there is one (a retired bucket has none).
     pub fn take(&self, limit: &Limit, now: Nanos) -> Take {
+        self.take_unless_retired(limit, now)
+            .unwrap_or(Take::Denied { next_fill: now })
+    }
+
+    /// Takes one token at `now` if there is one; `None` if the bucket was retired.
+    pub fn take_unless_retired(&self, limit: &Limit, now: Nanos) -> Option<Take> {
         let max = u64::from(limit.max_tokens);
         let mut current = self.0.load(Ordering::Relaxed);
         loop {
-            let settled = Word::unpack(current).settle(limit, now.0);
+            let word = Word::unpack(current);
+            if word == Word::RETIRED {
+                return None;
+            }
+            let settled = word.settle(limit, now.0);
             if settled.debt >= max {
-                return Take::Denied {
+                return Some(Take::Denied {
                     next_fill: Nanos(settled.anchor.saturating_add(limit.fill_interval)),
-                };
+                });
             }
             let next = settled.taken(limit, now.0);
             match self.0.compare_exchange_weak(
@@ -220,11 +249,11 @@ impl BucketState {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    return Take::Admitted {
+                    return Some(Take::Admitted {
                         // debt <= max <= u32::MAX here.
                         remaining: u32::try_from(max - next.debt).unwrap_or(0),
                         next_fill: Nanos(next.anchor.saturating_add(limit.fill_interval)),
-                    };
+                    });
                 }
                 Err(actual) => current = actual,
             }
@@ -237,7 +266,11 @@ impl BucketState {
     pub fn refund(&self, limit: &Limit, now: Nanos) {
         let mut current = self.0.load(Ordering::Relaxed);
         loop {
-            let settled = Word::unpack(current).settle(limit, now.0);
+            let word = Word::unpack(current);
+            if word == Word::RETIRED {
+                return;
+            }
+            let settled = word.settle(limit, now.0);
             if settled.debt == 0 {
                 return;
             }
@@ -261,23 +294,62 @@ impl BucketState {
         }
     }
 
-    /// Tokens available at `now` (for reports and tests; racy by nature).
+    /// Tokens available at `now` (for reports and tests; racy by nature). A retired bucket reports
+    /// what its successor would: full.
     pub fn available(&self, limit: &Limit, now: Nanos) -> u32 {
-        let settled = Word::unpack(self.0.load(Ordering::Relaxed)).settle(limit, now.0);
+        let word = Word::unpack(self.0.load(Ordering::Relaxed));
+        if word == Word::RETIRED {
+            return limit.max_tokens;
+        }
+        let settled = word.settle(limit, now.0);
         u32::try_from(u64::from(limit.max_tokens).saturating_sub(settled.debt)).unwrap_or(0)
     }
 
     /// Whether the bucket has rested (full for a whole interval) at `now`: such a bucket can be
     /// forgotten and recreated without changing any decision.
     pub fn is_rested(&self, limit: &Limit, now: Nanos) -> bool {
-        let settled = Word::unpack(self.0.load(Ordering::Relaxed)).settle(limit, now.0);
-        settled.debt == 0
-            && (settled.anchor == RESTED
-                || now.0 >= settled.anchor.saturating_add(limit.fill_interval))
+        let word = Word::unpack(self.0.load(Ordering::Relaxed));
+        word != Word::RETIRED && word.settle(limit, now.0).is_rested(limit, now.0)
     }
 
-    /// When the current fill schedule last advanced (`None` for a rested bucket); eviction drops
-    /// the stalest buckets first when it must drop busy ones.
+    /// Whether the bucket was retired (see [`BucketState::retire`]).
+    pub fn is_retired(&self) -> bool {
+        Word::unpack(self.0.load(Ordering::Relaxed)) == Word::RETIRED
+    }
+
+    /// Retires the bucket if it has rested at `now`, atomically with that check, so no token is
+    /// taken between the two. True if the bucket is retired afterwards.
+    pub fn retire_if_rested(&self, limit: &Limit, now: Nanos) -> bool {
+        let mut current = self.0.load(Ordering::Relaxed);
+        loop {
+            let word = Word::unpack(current);
+            if word == Word::RETIRED {
+                return true;
+            }
+            if !word.settle(limit, now.0).is_rested(limit, now.0) {
+                return false;
+            }
+            match self.0.compare_exchange_weak(
+                current,
+                Word::RETIRED.pack(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Retires the bucket whatever it owes: from now on it gives no token and takes no refund.
+    /// A keyed map does this before dropping a bucket, so a thread that still holds it goes back
+    /// to the map instead of taking a token nobody will remember.
+    pub fn retire(&self) {
+        self.0.store(Word::RETIRED.pack(), Ordering::Relaxed);
+    }
+
+    /// When the current fill schedule last advanced (`None` for a rested or retired bucket);
+    /// eviction drops the stalest buckets first when it must drop busy ones.
     pub fn last_anchor(&self) -> Option<Nanos> {
         let word = Word::unpack(self.0.load(Ordering::Relaxed));
         (word.anchor != RESTED).then_some(Nanos(word.anchor))

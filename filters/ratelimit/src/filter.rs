@@ -6,7 +6,7 @@
 //! configuration with a policy carries its `RateLimitFilterConfig` as per-route config, and Envoy
 //! hands the filter the most specific one. `local: {}` there switches an inherited limit off.
 
-use crate::clock::{Clock, MonotonicClock, Nanos};
+use crate::clock::{Clock, CounterClock, Nanos};
 use crate::policy::{Decision, Quota, RateLimitPolicy};
 use crate::registry::BucketRegistry;
 use crate::request::{RequestFacts, ThreadDice, address_without_port};
@@ -43,10 +43,10 @@ impl Default for RateLimitFactory {
 }
 
 impl RateLimitFactory {
-    /// A factory on the process's monotonic clock. The module creates one, once: its registry is
-    /// what lets buckets survive config pushes.
+    /// A factory on the process's counter clock (calibrated here, at load, not on a request).
+    /// The module creates one, once: its registry is what lets buckets survive config pushes.
     pub fn new() -> Self {
-        Self::with_clock(BucketRegistry::default(), Arc::new(MonotonicClock))
+        Self::with_clock(BucketRegistry::default(), Arc::new(CounterClock::new()))
     }
 
     /// A factory with its own registry and clock (tests, simulations).

@@ -17,7 +17,7 @@ pub mod request;
 pub mod response;
 
 pub use bucket::{BucketState, InvalidLimit, Limit, Take, TokenBucket};
-pub use clock::{Clock, ManualClock, MonotonicClock, Nanos};
+pub use clock::{Clock, CounterClock, ManualClock, MonotonicClock, Nanos};
 pub use filter::{FILTER_NAME, RateLimitConfig, RateLimitFactory, RateLimitFilter};
 pub use policy::{CompileError, Decision, Quota, RateLimitPolicy};
 pub use registry::BucketRegistry;

@@ -242,3 +242,48 @@ fn contended_takes_with_a_moving_clock_never_exceed_the_formula() {
         limit.admits_within(elapsed)
     );
 }
+
+#[test]
+fn a_retired_bucket_gives_no_token_and_takes_no_refund() {
+    let limit = limit(2, 1, 1_000);
+    let state = BucketState::new();
+    assert!(state.take(&limit, at(0)).admitted());
+    state.retire();
+    assert!(state.is_retired());
+    assert_eq!(state.take_unless_retired(&limit, at(0)), None);
+    // Even after any number of fills it stays retired, and a refund does not revive it.
+    state.refund(&limit, at(0));
+    assert_eq!(state.take_unless_retired(&limit, at(10_000)), None);
+    assert!(!state.take(&limit, at(10_000)).admitted());
+    assert!(!state.is_rested(&limit, at(10_000)));
+    assert_eq!(state.last_anchor(), None);
+    // It reports what the key's next bucket would hold.
+    assert_eq!(state.available(&limit, at(0)), 2);
+}
+
+#[test]
+fn only_a_rested_bucket_is_retired_by_retire_if_rested() {
+    let limit = limit(2, 1, 1_000);
+    let state = BucketState::new();
+    assert!(state.take(&limit, at(0)).admitted());
+    // Owes a token until 1s, then full but inside the interval of that fill until 2s.
+    assert!(!state.retire_if_rested(&limit, at(500)));
+    assert!(!state.retire_if_rested(&limit, at(1_500)));
+    assert!(state.take(&limit, at(1_600)).admitted());
+    assert!(state.retire_if_rested(&limit, at(4_000)));
+    assert!(state.is_retired());
+    assert!(state.retire_if_rested(&limit, at(4_000)), "stays retired");
+    // A fresh bucket has rested from the start.
+    assert!(BucketState::new().retire_if_rested(&limit, at(0)));
+}
+
+#[test]
+fn fills_are_credited_at_the_interval_boundary_exactly() {
+    // The no-fill shortcut must not swallow a fill landing exactly on the boundary.
+    let bucket = TokenBucket::new(limit(1, 1, 50));
+    assert!(bucket.take(Nanos(7)).admitted());
+    assert!(!bucket.take(Nanos(7 + 50 * MS - 1)).admitted());
+    assert!(bucket.take(Nanos(7 + 50 * MS)).admitted());
+    assert!(!bucket.take(Nanos(7 + 100 * MS - 1)).admitted());
+    assert!(bucket.take(Nanos(7 + 100 * MS)).admitted());
+}

@@ -45,3 +45,36 @@ fn nanos_saturate() {
         Nanos(u64::MAX)
     );
 }
+
+#[test]
+fn the_counter_clock_keeps_pace_with_the_monotonic_clock() {
+    let counter = CounterClock::new();
+    let (counter_start, monotonic_start) = (counter.now(), MonotonicClock.now());
+    let started = Instant::now();
+    // Poll (no sleep) for 50ms of std's clock, with a generous deadline.
+    while started.elapsed() < Duration::from_millis(50) {
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+    let counter_elapsed = counter.now().0 - counter_start.0;
+    let monotonic_elapsed = MonotonicClock.now().0 - monotonic_start.0;
+    // Calibration is good to parts per million; allow 1% plus a little scheduling noise.
+    let slack = monotonic_elapsed / 100 + 200_000;
+    assert!(
+        counter_elapsed.abs_diff(monotonic_elapsed) <= slack,
+        "counter {counter_elapsed} ns, monotonic {monotonic_elapsed} ns"
+    );
+}
+
+#[test]
+fn the_counter_clock_agrees_across_threads() {
+    let counter = CounterClock::new();
+    for _ in 0..100 {
+        let before = counter.now();
+        let other = std::thread::spawn(move || counter.now()).join().unwrap();
+        let after = counter.now();
+        assert!(
+            before <= other && other <= after,
+            "{before:?} {other:?} {after:?}"
+        );
+    }
+}

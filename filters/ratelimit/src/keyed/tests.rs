@@ -56,7 +56,7 @@ fn rested_keys_are_swept_as_new_keys_arrive() {
 
 #[test]
 fn busy_keys_are_capped_and_the_stalest_go_first() {
-    // 8 keys per shard at most; keys stay busy for an hour, so only the cap frees memory.
+    // 512 keys at most; keys stay busy for an hour, so only the cap frees memory.
     let slow = Limit::new(1, 1, Duration::from_secs(3600)).unwrap();
     let buckets = KeyedBuckets::new(slow, 64 * 8);
     for i in 0..4_000 {
@@ -92,4 +92,48 @@ fn contended_keys_admit_exactly_their_tokens() {
     let total: u64 = workers.into_iter().map(|w| w.join().unwrap()).sum();
     assert_eq!(total, 500 * 3);
     assert_eq!(buckets.len(), 500);
+}
+
+#[test]
+fn a_key_never_has_two_live_buckets_while_sweeps_drop_rested_ones() {
+    // One token an hour per key. Every "hot" key is fresh (so rested, and fair game for a sweep)
+    // until its first token; two workers race for it while a third floods new keys so that
+    // sweeps run all along. Whoever wins, each hot key must admit exactly one request.
+    let slow = Limit::new(1, 1, Duration::from_secs(3600)).unwrap();
+    let buckets = Arc::new(KeyedBuckets::new(slow, 4_096));
+    let now = Nanos(SECOND);
+    let hot = |i: usize| format!("hot-{i}").into_bytes();
+    let workers: Vec<_> = (0..2)
+        .map(|worker| {
+            let buckets = Arc::clone(&buckets);
+            std::thread::spawn(move || {
+                let mut admitted = vec![0_u32; 2_000];
+                for _ in 0..3 {
+                    for i in 0..2_000 {
+                        let i = if worker == 0 { i } else { 1_999 - i };
+                        admitted[i] += u32::from(buckets.take(&hot(i), now).admitted());
+                    }
+                }
+                admitted
+            })
+        })
+        .collect();
+    let flood = {
+        let buckets = Arc::clone(&buckets);
+        std::thread::spawn(move || {
+            for i in 0..50_000 {
+                // Refunded at once, so these keys rest and every sweep has work to do.
+                let key = key(i);
+                if buckets.take(&key, now).admitted() {
+                    buckets.refund(&key, now);
+                }
+            }
+        })
+    };
+    flood.join().unwrap();
+    let per_key: Vec<Vec<u32>> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    for (i, (first, second)) in per_key[0].iter().zip(&per_key[1]).enumerate() {
+        assert_eq!(first + second, 1, "hot-{i}");
+    }
+    assert!(buckets.len() <= 4_096 + 8, "{} keys", buckets.len());
 }
