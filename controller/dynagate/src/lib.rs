@@ -11,6 +11,7 @@ pub mod crds;
 pub mod kubernetes;
 pub mod manifests;
 pub mod metrics;
+mod outcome;
 pub mod pipeline;
 pub mod publish;
 pub mod reload;

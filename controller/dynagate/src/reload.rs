@@ -6,8 +6,9 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use dynagate_ir::{LastGood, TranslateOptions};
 
-use crate::metrics::{Metrics, ReloadResult};
-use crate::pipeline::{Evaluation, evaluate_with, status_problems};
+use crate::metrics::Metrics;
+use crate::outcome::Recorder;
+use crate::pipeline::{Evaluation, evaluate_with};
 use crate::publish::Publisher;
 use crate::status::{ControllerStatus, Finding, ManifestReport};
 
@@ -15,15 +16,12 @@ use crate::status::{ControllerStatus, Finding, ManifestReport};
 #[derive(Debug)]
 pub struct Reloader {
     dir: PathBuf,
-    publisher: Publisher,
-    status: Arc<RwLock<ControllerStatus>>,
-    metrics: Arc<Metrics>,
+    recorder: Recorder,
     options: Arc<TranslateOptions>,
     /// Last good versions of policies, across reloads (one reload at a time uses it).
     memory: Arc<Mutex<LastGood>>,
-    /// Notes and status problems of the previous reload: logged again only when they change.
+    /// Notes of the previous reload: logged again only when they change.
     last_notes: Vec<String>,
-    last_problems: Vec<String>,
 }
 
 impl Reloader {
@@ -37,13 +35,10 @@ impl Reloader {
     ) -> Self {
         Self {
             dir,
-            publisher,
-            status,
-            metrics,
+            recorder: Recorder::new(publisher, status, metrics),
             options: Arc::new(options),
             memory: Arc::default(),
             last_notes: Vec::new(),
-            last_problems: Vec::new(),
         }
     }
 
@@ -86,49 +81,14 @@ impl Reloader {
             for error in &evaluation.errors {
                 tracing::error!("{error}");
             }
-            let mut status = self.status.write().unwrap_or_else(PoisonError::into_inner);
-            tracing::warn!(
-                errors = evaluation.errors.len(),
-                serving_generation = status.serving.generation,
-                "manifests rejected; the last good configuration keeps serving"
-            );
-            status.manifests = report;
-            status.up_to_date = false;
-            self.metrics
-                .reloaded(ReloadResult::Rejected, evaluation.errors.len());
+            self.recorder.rejected(report, evaluation.errors.len());
             return;
         };
-
-        let seconds = evaluation.translate_time.as_secs_f64();
-        self.metrics.translated(seconds, translation.proxies.len());
-        let publication = self.publisher.publish(&translation.proxies);
-        for (gateway, err) in &publication.failed {
-            tracing::error!(%gateway, error = %err, "translation produced an unservable configuration; this Gateway keeps its previous one");
-        }
-        let problems = status_problems(&translation.status);
-        if problems != self.last_problems {
-            for problem in &problems {
-                tracing::warn!("{problem}");
-            }
-            self.last_problems = problems;
-        }
-
-        let mut status = self.status.write().unwrap_or_else(PoisonError::into_inner);
-        status.serving.generation += 1;
-        status.serving.gateways = self.publisher.versions();
-        status.manifests = report;
-        status.objects = translation.status;
-        status.up_to_date = publication.failed.is_empty();
-        tracing::info!(
-            generation = status.serving.generation,
-            files = evaluation.files,
-            objects = evaluation.objects,
-            gateways = translation.proxies.len(),
-            updated = ?publication.updated.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            removed = ?publication.removed.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            translate_ms = seconds * 1000.0,
-            "configuration published"
+        self.recorder.published(
+            &translation.proxies,
+            translation.status,
+            report,
+            evaluation.translate_time,
         );
-        self.metrics.reloaded(ReloadResult::Published, 0);
     }
 }

@@ -16,8 +16,8 @@ use super::deploy_status::mark_undeployable;
 use super::settings::ResolvedSettings;
 use super::writers::Writers;
 use crate::bootstrap::BootstrapParams;
-use crate::metrics::{Metrics, ReloadResult};
-use crate::pipeline::status_problems;
+use crate::metrics::Metrics;
+use crate::outcome::Recorder;
 use crate::publish::Publisher;
 use crate::run::until;
 use crate::status::{ControllerStatus, Finding, ManifestReport};
@@ -34,13 +34,10 @@ struct Pass {
 pub(crate) struct Syncer {
     options: Arc<TranslateOptions>,
     settings: Arc<ResolvedSettings>,
-    publisher: Publisher,
-    status: Arc<RwLock<ControllerStatus>>,
-    metrics: Arc<Metrics>,
+    recorder: Recorder,
     writers: Writers,
     /// Last good versions of policies, across passes (one pass at a time uses it).
     memory: Arc<std::sync::Mutex<LastGood>>,
-    last_problems: Vec<String>,
 }
 
 impl Syncer {
@@ -55,12 +52,9 @@ impl Syncer {
         Self {
             options: Arc::new(options),
             settings: Arc::new(settings),
-            publisher,
-            status,
-            metrics,
+            recorder: Recorder::new(publisher, status, metrics),
             writers,
             memory: Arc::default(),
-            last_problems: Vec::new(),
         }
     }
 
@@ -144,51 +138,24 @@ impl Syncer {
         let translation = match pass.translation {
             Ok(translation) => translation,
             Err(err) => {
-                tracing::error!(error = %err, "cluster state rejected; the last good configuration keeps serving");
-                let mut status = self.status.write().unwrap_or_else(PoisonError::into_inner);
-                status.manifests = report;
-                status.up_to_date = false;
-                self.metrics.reloaded(ReloadResult::Rejected, 1);
+                tracing::error!(error = %err, "cluster state rejected");
+                self.recorder.rejected(report, 1);
                 return;
             }
         };
-        let seconds = pass.translate_time.as_secs_f64();
-        self.metrics.translated(seconds, translation.proxies.len());
-        let publication = self.publisher.publish(&translation.proxies);
-        for (gateway, err) in &publication.failed {
-            tracing::error!(%gateway, error = %err, "translation produced an unservable configuration; this Gateway keeps its previous one");
-        }
-        let problems = status_problems(&translation.status);
-        if problems != self.last_problems {
-            for problem in &problems {
-                tracing::warn!("{problem}");
-            }
-            self.last_problems = problems;
-        }
-        let mut report_for_objects = translation.status;
+        let mut objects = translation.status;
         if let Some(plan) = &pass.plan {
-            mark_undeployable(&mut report_for_objects, plan);
+            mark_undeployable(&mut objects, plan);
         }
-        let report_arc = Arc::new(report_for_objects);
+        let objects = Arc::new(objects);
         self.writers
-            .submit(Arc::clone(&report_arc), pass.plan.map(Arc::new));
-
-        let mut status = self.status.write().unwrap_or_else(PoisonError::into_inner);
-        status.serving.generation += 1;
-        status.serving.gateways = self.publisher.versions();
-        status.manifests = report;
-        status.objects = (*report_arc).clone();
-        status.up_to_date = publication.failed.is_empty();
-        tracing::info!(
-            generation = status.serving.generation,
-            objects = pass.objects,
-            gateways = translation.proxies.len(),
-            updated = ?publication.updated.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            removed = ?publication.removed.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            translate_ms = seconds * 1000.0,
-            "configuration published"
+            .submit(Arc::clone(&objects), pass.plan.map(Arc::new));
+        self.recorder.published(
+            &translation.proxies,
+            Arc::unwrap_or_clone(objects),
+            report,
+            pass.translate_time,
         );
-        self.metrics.reloaded(ReloadResult::Published, 0);
     }
 }
 
