@@ -32,6 +32,7 @@ mod error;
 mod gateway;
 pub mod kube;
 mod locate;
+mod process;
 mod upstream;
 mod wait;
 

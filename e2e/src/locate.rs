@@ -2,7 +2,7 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 use crate::HarnessError;
@@ -37,8 +37,25 @@ fn resolve_envoy_binary() -> Result<PathBuf, String> {
             Err(format!("ENVOY_BIN={} is not a file", bin.display()))
         };
     }
-    let script = repo_root().join("scripts/install-envoy.sh");
+    let script = "scripts/install-envoy.sh";
+    let path = run_install_script(script)?;
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} printed {}, which is not a file",
+            repo_root().join(script).display(),
+            path.display()
+        ))
+    }
+}
+
+/// Runs an idempotent install script of the repository (`script` relative to its root) and returns the
+/// existing path it prints last.
+pub(crate) fn run_install_script(script: &str) -> Result<PathBuf, String> {
+    let script = repo_root().join(script);
     let output = Command::new(&script)
+        .stdin(Stdio::null())
         .output()
         .map_err(|err| format!("cannot run {}: {err}", script.display()))?;
     if !output.status.success() {
@@ -56,11 +73,11 @@ fn resolve_envoy_binary() -> Result<PathBuf, String> {
         .rfind(|line| !line.is_empty())
         .map(PathBuf::from)
         .ok_or_else(|| format!("{} printed no path", script.display()))?;
-    if path.is_file() {
+    if path.exists() {
         Ok(path)
     } else {
         Err(format!(
-            "{} printed {}, which is not a file",
+            "{} printed {}, which does not exist",
             script.display(),
             path.display()
         ))

@@ -2,12 +2,13 @@
 //! kube-controller-manager, kubectl, etcd), Helm from `scripts/install-helm.sh`, and running any of them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::OnceLock;
 
 use tokio::io::AsyncWriteExt as _;
 
-use crate::{HarnessError, repo_root};
+use crate::HarnessError;
+use crate::locate::run_install_script;
 
 /// Where the Kubernetes binaries are: `DYNAGATE_KUBE_BIN` when set, else what `scripts/install-kube.sh`
 /// prints (it builds them on first use, about 5 minutes, then returns at once). Resolved once per process.
@@ -36,39 +37,6 @@ pub fn helm_binary() -> Result<PathBuf, HarnessError> {
         what: "the Helm binary".to_owned(),
         detail,
     })
-}
-
-/// Runs an idempotent install script of the repository and returns the path it prints last.
-fn run_install_script(script: &str) -> Result<PathBuf, String> {
-    let script = repo_root().join(script);
-    let output = Command::new(&script)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|err| format!("cannot run {}: {err}", script.display()))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{} failed ({}): {}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let path = stdout
-        .lines()
-        .map(str::trim)
-        .rfind(|line| !line.is_empty())
-        .map(PathBuf::from)
-        .ok_or_else(|| format!("{} printed no path", script.display()))?;
-    if path.exists() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "{} printed {}, which does not exist",
-            script.display(),
-            path.display()
-        ))
-    }
 }
 
 /// What a finished tool printed, and how it ended.
