@@ -1,7 +1,7 @@
 //! Per-key buckets of one descriptor (a bucket per header value, client address or path), in
 //! bounded memory.
 //!
-//! Keys live in one concurrent map (`scc::HashIndex`) with the 16-byte bucket state inline. A
+//! Keys live in one concurrent map (`scc::HashIndex`) pointing at their 16-byte bucket state. A
 //! known key costs a hash, a lock-free lookup that writes no shared memory, and the bucket's
 //! compare-and-swap: two workers checking different keys share no written cache line (short of
 //! neighbouring slots), where a reader-writer lock's read side writes the lock word and bounces
@@ -16,6 +16,10 @@
 //! *retired* (a state that gives no token), so such a lookup comes back to the map and the key
 //! never has two live buckets. Retiring a rested bucket is one compare-and-swap with the check.
 //!
+//! The state sits behind an `Arc`, not inline in the map: the index relocates entries when it grows
+//! while lock-free readers may still be using the old slot, so an inline atomic could exist twice for a
+//! moment and admit one request per copy (the race test below caught exactly that).
+//!
 //! The hash is foldhash with a random seed per descriptor: clients choosing header values cannot
 //! predict slots or aim collisions.
 
@@ -24,7 +28,7 @@ use crate::clock::Nanos;
 use hashbrown::DefaultHashBuilder;
 use scc::HashIndex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// The map is swept for rested keys at this size at the earliest.
 const MIN_SWEEP: usize = 1024;
@@ -37,7 +41,7 @@ pub const DEFAULT_MAX_KEYS: usize = 65_536;
 pub struct KeyedBuckets {
     limit: Limit,
     max_keys: usize,
-    buckets: HashIndex<Box<[u8]>, BucketState, DefaultHashBuilder>,
+    buckets: HashIndex<Box<[u8]>, Arc<BucketState>, DefaultHashBuilder>,
     /// Keys held, kept here because the map can only count them by a scan. Written on inserts
     /// and sweeps only, never on the lookup of a known key.
     held: AtomicUsize,
@@ -111,7 +115,7 @@ impl KeyedBuckets {
         self.held.fetch_add(1, Ordering::Relaxed);
         if self
             .buckets
-            .insert_sync(key.into(), BucketState::new())
+            .insert_sync(key.into(), Arc::new(BucketState::new()))
             .is_err()
         {
             self.held.fetch_sub(1, Ordering::Relaxed);
@@ -119,7 +123,10 @@ impl KeyedBuckets {
     }
 
     fn remove_retired(&self, key: &[u8]) {
-        if self.buckets.remove_if_sync(key, BucketState::is_retired) {
+        if self
+            .buckets
+            .remove_if_sync(key, |bucket| bucket.is_retired())
+        {
             self.held.fetch_sub(1, Ordering::Relaxed);
         }
     }
