@@ -13,8 +13,11 @@ use serde::Serialize;
 
 pub use dynagate_ir::GatewayKey;
 
+mod readiness;
 #[cfg(test)]
 mod tests;
+
+pub use readiness::{ADMIN_CLUSTER, READINESS_LISTENER};
 
 /// Environment variable Envoy reads to find `lib<name>.so` for a `dynamic_module_config: {name}`.
 pub const MODULE_SEARCH_PATH_ENV: &str = "ENVOY_DYNAMIC_MODULES_SEARCH_PATH";
@@ -82,6 +85,9 @@ pub struct BootstrapParams {
     /// `node.id`; defaults to the Gateway's `namespace/name`. Must be unique per Envoy for per-Envoy
     /// ACK/NACK tracking; Envoy's `--service-node` flag overrides it.
     pub node_id: Option<String>,
+    /// Port of a `GET /ready` endpoint on all interfaces (what a kubelet probes), served from the admin
+    /// endpoint (so it needs a fixed `admin_port`); `None`: none.
+    pub readiness_port: Option<u16>,
 }
 
 impl BootstrapParams {
@@ -93,6 +99,7 @@ impl BootstrapParams {
             module_dir: None,
             admin_port: DEFAULT_ENVOY_ADMIN_PORT,
             node_id: None,
+            readiness_port: None,
         }
     }
 
@@ -146,7 +153,12 @@ impl BootstrapParams {
                 cds_config: ConfigSource::ADS,
             },
             static_resources: StaticResources {
-                clusters: vec![XdsCluster {
+                listeners: self
+                    .readiness_port
+                    .map(readiness::listener)
+                    .into_iter()
+                    .collect(),
+                clusters: vec![StaticCluster::Xds(XdsCluster {
                     name: XDS_CLUSTER,
                     // An IP needs no resolution; a name (a Kubernetes Service) is re-resolved as it moves.
                     r#type: if xds_by_ip { "STATIC" } else { "STRICT_DNS" },
@@ -163,7 +175,13 @@ impl BootstrapParams {
                             }],
                         }],
                     },
-                }],
+                })]
+                .into_iter()
+                .chain(
+                    self.readiness_port
+                        .map(|_| StaticCluster::Other(readiness::admin_cluster(self.admin_port))),
+                )
+                .collect(),
             },
             layered_runtime: LayeredRuntime {
                 layers: vec![RuntimeLayer {
@@ -266,7 +284,16 @@ struct Empty {}
 
 #[derive(Serialize)]
 struct StaticResources {
-    clusters: Vec<XdsCluster>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    listeners: Vec<serde_json::Value>,
+    clusters: Vec<StaticCluster>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum StaticCluster {
+    Xds(XdsCluster),
+    Other(serde_json::Value),
 }
 
 #[derive(Serialize)]

@@ -14,7 +14,7 @@ use crate::manifests::{
     APP_NAMESPACE, GATEWAY, HOSTNAME, POLICY, ROUTE, SEEN_HEADER, TAG_HEADER, backend, gateway,
     namespace, policy, policy_with_template, route,
 };
-use crate::proxy::{deployed_bootstrap, start_envoy};
+use crate::proxy::{READINESS_LISTENER, deployed_bootstrap, start_envoy};
 use crate::status::{expect_condition, expect_gone, get_object};
 
 /// The kinds the deployer creates for a Gateway, all named after it and owned by it.
@@ -105,6 +105,17 @@ async fn a_gateway_is_deployed_served_updated_guarded_and_collected() {
         "the echo server behind the EndpointSlice saw no request"
     );
     expect_condition(&cluster, "gateway", ns, GATEWAY, at, "Programmed", "True").await;
+    // What the Deployment's readiness probe asks: `GET /ready` on the readiness listener, answered by the
+    // admin endpoint once the initial xDS is applied; nothing else is exposed there.
+    let readiness = envoy.wait_for_listener(READINESS_LISTENER).await.unwrap();
+    let ready = HttpRequest::get("/ready").send(readiness).await.unwrap();
+    assert_eq!(ready.status, 200, "readiness: {}", ready.text());
+    assert_eq!(ready.text().trim(), "LIVE");
+    let stats = HttpRequest::get("/stats").send(readiness).await.unwrap();
+    assert_eq!(
+        stats.status, 404,
+        "only /ready is routed to the admin endpoint"
+    );
 
     // Step 4: an updated policy reaches the running Envoy (same process, no restart).
     cluster.apply_yaml(&policy("v2")).await.unwrap();

@@ -9,6 +9,11 @@ use dynagate_e2e::{Envoy, EnvoyOptions, Value, start_envoy_from_bootstrap};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 
+/// The static cluster through which the readiness listener reaches the admin endpoint.
+const READINESS_ADMIN_CLUSTER: &str = "dynagate-admin";
+/// The readiness listener the kubelet probes (`GET /ready`).
+pub const READINESS_LISTENER: &str = "dynagate-readiness";
+
 /// The ConfigMap key the deployer writes the bootstrap under (the file the proxy Pod mounts).
 const BOOTSTRAP_KEY: &str = "envoy.yaml";
 
@@ -43,13 +48,25 @@ fn point_at_local_controller(bootstrap: &mut Value, xds: SocketAddr) {
         .and_then(Value::as_str)
         .unwrap_or_else(|| panic!("the bootstrap has no ADS cluster: {bootstrap:#}"))
         .to_owned();
+    // The admin port must be known up front: the readiness listener's cluster points at it.
+    let admin_port = dynagate_e2e::reserve_port().unwrap();
     if let Some(port) = bootstrap.pointer_mut("/admin/address/socket_address/port_value") {
-        *port = Value::from(0);
+        *port = Value::from(admin_port);
     }
     let clusters = bootstrap
         .pointer_mut("/static_resources/clusters")
         .and_then(Value::as_array_mut)
         .unwrap();
+    for cluster in clusters.iter_mut() {
+        if cluster["name"] == READINESS_ADMIN_CLUSTER {
+            let address = cluster.pointer_mut(
+                "/load_assignment/endpoints/0/lb_endpoints/0/endpoint/address/socket_address",
+            );
+            let address =
+                address.unwrap_or_else(|| panic!("{READINESS_ADMIN_CLUSTER} has no endpoint"));
+            address["port_value"] = Value::from(admin_port);
+        }
+    }
     let cluster = clusters
         .iter_mut()
         .find(|cluster| cluster["name"] == xds_cluster.as_str())

@@ -130,3 +130,38 @@ fn the_header_says_how_envoy_finds_the_module() {
     let (text, _) = render(&params("127.0.0.1:18000"));
     assert!(text.contains(MODULE_SEARCH_PATH_ENV), "{text}");
 }
+
+#[test]
+fn a_readiness_port_adds_a_ready_route_to_the_admin_endpoint_and_nothing_else() {
+    let (_, plain) = render(&params("127.0.0.1:18000"));
+    assert!(plain["static_resources"].get("listeners").is_none());
+    assert_eq!(
+        plain["static_resources"]["clusters"]
+            .as_sequence()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let mut with = params("127.0.0.1:18000");
+    with.admin_port = 19_555;
+    with.readiness_port = Some(8082);
+    let (_, doc) = render(&with);
+    let listener = &doc["static_resources"]["listeners"][0];
+    assert_eq!(listener["name"], super::READINESS_LISTENER);
+    assert_eq!(listener["address"]["socket_address"]["address"], "0.0.0.0");
+    assert_eq!(listener["address"]["socket_address"]["port_value"], 8082);
+    let hcm = &listener["filter_chains"][0]["filters"][0]["typed_config"];
+    let routes = hcm["route_config"]["virtual_hosts"][0]["routes"]
+        .as_sequence()
+        .unwrap();
+    assert_eq!(routes.len(), 1, "only /ready is exposed");
+    assert_eq!(routes[0]["match"]["path"], "/ready");
+    assert_eq!(routes[0]["route"]["cluster"], super::ADMIN_CLUSTER);
+    let admin = &doc["static_resources"]["clusters"][1];
+    assert_eq!(admin["name"], super::ADMIN_CLUSTER);
+    let address =
+        &admin["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"];
+    assert_eq!(address["socket_address"]["address"], "127.0.0.1");
+    assert_eq!(address["socket_address"]["port_value"], 19_555);
+}

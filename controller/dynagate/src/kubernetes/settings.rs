@@ -5,6 +5,9 @@ use dynagate_deployer::{DeployerSettings, ImageRef};
 
 use crate::bootstrap::XdsAddress;
 
+/// Port of the proxies' readiness endpoint (`GET /ready`, what kgateway's proxies use too).
+pub const PROXY_READINESS_PORT: u16 = 8082;
+
 /// Default Lease name (the chart sets `DYNAGATE_LEASE_NAME`).
 pub const DEFAULT_LEASE_NAME: &str = "dynagate-controller";
 
@@ -88,6 +91,7 @@ impl KubernetesSettings {
                         })?;
                 Some(DeployerSettings {
                     image_pull_policy: non_empty(&self.envoy_image_pull_policy),
+                    readiness_port: Some(PROXY_READINESS_PORT),
                     ..DeployerSettings::new(namespace.clone(), envoy_image)
                 })
             }

@@ -176,6 +176,7 @@ fn plan<'a>(
     let bootstrap = |gateway: &GatewayKey| {
         BootstrapParams {
             module_dir: Some(PathBuf::from(&deployer.module_dir)),
+            readiness_port: deployer.readiness_port,
             ..BootstrapParams::new(gateway.clone(), xds.clone())
         }
         .render_yaml()
