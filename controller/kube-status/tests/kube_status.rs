@@ -1,9 +1,6 @@
-//! Status write-back and leader election against a real kube-apiserver (see `support/cluster.rs`).
+//! Status write-back and leader election against a real kube-apiserver (the e2e harness's
+//! `KubeCluster`, which already holds the Gateway API CRDs; ours come from the chart).
 
-#[path = "support/cluster.rs"]
-mod cluster;
-#[path = "support/crds.rs"]
-mod crds;
 #[path = "scenarios/gateway_api.rs"]
 mod gateway_api;
 
@@ -15,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use dynagate_api::gateway::CONTROLLER_NAME;
 use dynagate_api::kgateway::TrafficPolicy;
 use dynagate_api::{ObjectKey, ObjectKind};
+use dynagate_e2e::kube::KubeCluster;
 use dynagate_ir::{Condition, ObjectStatus, ParentRef, PolicyAncestorStatus, StatusReport};
 use dynagate_kube_status::{FIELD_MANAGER, LeaderElection, LeaseConfig, StatusWriter};
 use k8s_openapi::api::coordination::v1::Lease;
@@ -55,10 +53,8 @@ async fn status_and_leader_election_against_a_real_api_server() -> Result<()> {
         .with_env_filter("dynagate_kube_status=debug")
         .with_test_writer()
         .try_init();
-    let Some(cluster) = cluster::Cluster::start().await? else {
-        return Ok(());
-    };
-    let client = cluster.client.clone();
+    let cluster = KubeCluster::start().await?;
+    let client = cluster.client();
     let namespace = Namespace {
         metadata: kube::api::ObjectMeta {
             name: Some(NAMESPACE.into()),
@@ -69,7 +65,11 @@ async fn status_and_leader_election_against_a_real_api_server() -> Result<()> {
     Api::<Namespace>::all(client.clone())
         .create(&PostParams::default(), &namespace)
         .await?;
-    crds::install(&client).await?;
+    let ours = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../charts/dynagate/crds/gateway.kgateway.dev.yaml"
+    ))?;
+    cluster.apply_yaml(&ours).await?;
 
     gateway_api::status_is_applied(&client)
         .await
